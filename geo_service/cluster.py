@@ -210,7 +210,9 @@ class Cluster:
         """PID of the running server, or ``None`` when it is stopped."""
         if not self.initialized():
             return None
-        proc = self._run([str(find_bindir() / "pg_ctl"), "status", "-D", str(self.data_dir)], check=False)
+        proc = self._run(
+            [str(find_bindir() / "pg_ctl"), "status", "-D", str(self.data_dir)], check=False
+        )
         if proc.returncode != 0:
             return None
         pid_file = self.data_dir / "postmaster.pid"
@@ -245,7 +247,9 @@ class Cluster:
             tail = ""
             if self.log_file.exists():
                 tail = "\n".join(self.log_file.read_text(errors="replace").splitlines()[-15:])
-            raise ClusterError(f"the embedded PostgreSQL did not start:\n{proc.stderr.strip()}\n{tail}")
+            raise ClusterError(
+                f"the embedded PostgreSQL did not start:\n{proc.stderr.strip()}\n{tail}"
+            )
         self.ensure_database()
         return True
 
@@ -254,7 +258,17 @@ class Cluster:
         if self.status() is None:
             return False
         self._run(
-            [str(find_bindir() / "pg_ctl"), "stop", "-D", str(self.data_dir), "-m", "fast", "-w", "-t", str(timeout)]
+            [
+                str(find_bindir() / "pg_ctl"),
+                "stop",
+                "-D",
+                str(self.data_dir),
+                "-m",
+                "fast",
+                "-w",
+                "-t",
+                str(timeout),
+            ]
         )
         return True
 
@@ -265,7 +279,9 @@ class Cluster:
 
     # -- connections ----------------------------------------------------------------
     def conninfo(self, dbname: str | None = None) -> str:
-        return f"host={self.socket_dir} port={PORT} user={SUPERUSER} dbname={dbname or self.db_name}"
+        return (
+            f"host={self.socket_dir} port={PORT} user={SUPERUSER} dbname={dbname or self.db_name}"
+        )
 
     def url(self, dbname: str | None = None) -> str:
         """SQLAlchemy URL for a database of this cluster (psycopg 3 over the socket)."""
@@ -284,7 +300,9 @@ class Cluster:
                     raise
                 time.sleep(0.2)
         with conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+            ).fetchone()
             if not exists:
                 conn.execute(f'CREATE DATABASE "{name}"')
 

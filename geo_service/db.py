@@ -69,7 +69,9 @@ def downgrade(url: str, revision: str = "base") -> None:
 
 def current_revision(engine: sa.Engine) -> str | None:
     with engine.connect() as conn:
-        has = conn.execute(sa.text("SELECT to_regclass('public.alembic_version') IS NOT NULL")).scalar()
+        has = conn.execute(
+            sa.text("SELECT to_regclass('public.alembic_version') IS NOT NULL")
+        ).scalar()
         if not has:
             return None
         return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()

@@ -61,7 +61,9 @@ def _geo_checks(table: str) -> tuple:
 
 
 def _district() -> Mapped[str]:
-    return mapped_column(String(6), ForeignKey("district.district_code"), nullable=False, index=True)
+    return mapped_column(
+        String(6), ForeignKey("district.district_code"), nullable=False, index=True
+    )
 
 
 def _street() -> Mapped[str]:
@@ -69,7 +71,9 @@ def _street() -> Mapped[str]:
 
 
 def _community() -> Mapped[str]:
-    return mapped_column(String(12), ForeignKey("community.community_code"), nullable=False, index=True)
+    return mapped_column(
+        String(12), ForeignKey("community.community_code"), nullable=False, index=True
+    )
 
 
 def _compound() -> Mapped[int]:
@@ -165,24 +169,34 @@ class Compound(Base):
         *_geo_checks("compound"),
         CheckConstraint(enums.check_in("kind", enums.COMPOUND_KIND), name="kind_known"),
         CheckConstraint(
-            enums.check_in("property_service", enums.PROPERTY_SERVICE), name="property_service_known"
+            enums.check_in("property_service", enums.PROPERTY_SERVICE),
+            name="property_service_known",
         ),
         CheckConstraint(
             "oc_formed = (oc_term_end IS NOT NULL AND oc_members IS NOT NULL AND oc_party_share IS NOT NULL)",
             name="oc_facts_iff_formed",
         ),
-        CheckConstraint("oc_members IS NULL OR oc_members BETWEEN 3 AND 15", name="oc_members_range"),
-        CheckConstraint("oc_party_share IS NULL OR oc_party_share BETWEEN 0 AND 1", name="oc_party_share_range"),
+        CheckConstraint(
+            "oc_members IS NULL OR oc_members BETWEEN 3 AND 15", name="oc_members_range"
+        ),
+        CheckConstraint(
+            "oc_party_share IS NULL OR oc_party_share BETWEEN 0 AND 1", name="oc_party_share_range"
+        ),
         CheckConstraint(
             "(property_service = 'professional') = (property_company IS NOT NULL)",
             name="company_iff_professional",
         ),
         CheckConstraint(
-            "fee_collection_rate IS NULL OR fee_collection_rate BETWEEN 0 AND 1", name="fee_rate_range"
+            "fee_collection_rate IS NULL OR fee_collection_rate BETWEEN 0 AND 1",
+            name="fee_rate_range",
         ),
-        CheckConstraint("star_rating IS NULL OR star_rating BETWEEN 1 AND 5", name="star_rating_range"),
+        CheckConstraint(
+            "star_rating IS NULL OR star_rating BETWEEN 1 AND 5", name="star_rating_range"
+        ),
         CheckConstraint("year_built BETWEEN 1949 AND 2100", name="year_built_range"),
-        CheckConstraint("has_party_branch OR party_branch_name IS NULL", name="branch_name_needs_branch"),
+        CheckConstraint(
+            "has_party_branch OR party_branch_name IS NULL", name="branch_name_needs_branch"
+        ),
     )
 
 
@@ -251,7 +265,9 @@ class Resident(Base):
     district_code: Mapped[str] = mapped_column(String(6), nullable=False)
     community_code: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
     compound_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
-    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), nullable=False, index=True)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("household.id"), nullable=False, index=True
+    )
     source: Mapped[str] = mapped_column(String(12), nullable=False)
     name: Mapped[str] = mapped_column(Text, nullable=False)
     phone: Mapped[str | None] = mapped_column(String(11))
@@ -316,20 +332,30 @@ class Complaint(Base):
     geom = _geom("POINT")
     channel: Mapped[str] = mapped_column(String(16), nullable=False)
     category: Mapped[str] = mapped_column(String(20), nullable=False)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, index=True
+    )
     first_response_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     satisfaction: Mapped[int | None] = mapped_column(SmallInteger)
     __table_args__ = (
         *_geo_checks("complaint"),
         CheckConstraint(enums.check_in("channel", enums.COMPLAINT_CHANNEL), name="channel_known"),
-        CheckConstraint(enums.check_in("category", enums.COMPLAINT_CATEGORY), name="category_known"),
-        CheckConstraint("first_response_at IS NULL OR first_response_at >= created_at", name="response_after_creation"),
+        CheckConstraint(
+            enums.check_in("category", enums.COMPLAINT_CATEGORY), name="category_known"
+        ),
+        CheckConstraint(
+            "first_response_at IS NULL OR first_response_at >= created_at",
+            name="response_after_creation",
+        ),
         CheckConstraint(
             "resolved_at IS NULL OR (first_response_at IS NOT NULL AND resolved_at >= first_response_at)",
             name="resolved_after_response",
         ),
-        CheckConstraint("satisfaction IS NULL OR (satisfaction BETWEEN 1 AND 5 AND resolved_at IS NOT NULL)", name="satisfaction_range"),
+        CheckConstraint(
+            "satisfaction IS NULL OR (satisfaction BETWEEN 1 AND 5 AND resolved_at IS NOT NULL)",
+            name="satisfaction_range",
+        ),
     )
 
 

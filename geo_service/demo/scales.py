@@ -1,0 +1,93 @@
+"""Target counts of the demo district at each scale.
+
+``district`` follows Gongshu's published figures (about 690 compounds, 170 communities,
+12,000 buildings, 2,000,000 resident records, 55,000 party members, 10,000 building
+captains, 660 commissioners, 1,300 completed elevator retrofits). ``tiny`` loads in
+seconds for tests; ``city`` is about 15x the district for scale tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    communities: int
+    compounds: int
+    buildings: int
+    residents: int
+    party_members: int
+    captains: int
+    commissioners: int
+    retrofits_completed: int
+    retrofits_pipeline: int
+    complaints: int  # over the three years of history
+    petitions: int  # over the three years of history
+    years: int = 3
+
+    def targets(self) -> dict[str, int]:
+        """Expected row counts per table (tables whose count is a target)."""
+        return {
+            "street": 18,
+            "community": self.communities,
+            "compound": self.compounds,
+            "building": self.buildings,
+            "resident": self.residents,
+            "party_member": self.party_members,
+            "building_captain": self.captains,
+            "commissioner": self.commissioners,
+            "elevator_retrofit": self.retrofits_completed + self.retrofits_pipeline,
+            "complaint": self.complaints,
+            "petition": self.petitions,
+        }
+
+
+DISTRICT = Scale(
+    name="district",
+    communities=170,
+    compounds=690,
+    buildings=12_000,
+    residents=2_000_000,
+    party_members=55_000,
+    captains=10_000,
+    commissioners=660,
+    retrofits_completed=1_300,
+    retrofits_pipeline=700,
+    complaints=150_000,
+    petitions=9_000,
+)
+
+SCALES: dict[str, Scale] = {
+    "tiny": Scale(
+        name="tiny",
+        communities=18,
+        compounds=40,
+        buildings=500,
+        residents=60_000,
+        party_members=1_700,
+        captains=400,
+        commissioners=38,
+        retrofits_completed=50,
+        retrofits_pipeline=30,
+        complaints=3_000,
+        petitions=300,
+    ),
+    "district": DISTRICT,
+    "city": replace(
+        DISTRICT,
+        name="city",
+        communities=DISTRICT.communities * 15,
+        compounds=DISTRICT.compounds * 15,
+        buildings=DISTRICT.buildings * 15,
+        residents=DISTRICT.residents * 15,
+        party_members=DISTRICT.party_members * 15,
+        captains=DISTRICT.captains * 15,
+        commissioners=DISTRICT.commissioners * 15,
+        retrofits_completed=DISTRICT.retrofits_completed * 15,
+        retrofits_pipeline=DISTRICT.retrofits_pipeline * 15,
+        complaints=DISTRICT.complaints * 15,
+        petitions=DISTRICT.petitions * 15,
+    ),
+}
