@@ -74,3 +74,21 @@ def features(
     if isinstance(feats, str):
         feats = json.loads(feats)
     return {"type": "FeatureCollection", "features": feats}
+
+
+def district(conn: sa.Connection) -> dict | None:
+    """The district's name, code and bbox, or None before any data is loaded."""
+    row = conn.execute(
+        sa.text(
+            "SELECT district_code, name, ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) "
+            "FROM district ORDER BY district_code LIMIT 1"
+        )
+    ).first()
+    if row is None:
+        return None
+    return {"code": row[0], "name": row[1], "bbox": [row[2], row[3], row[4], row[5]]}
+
+
+def schema_revision(conn: sa.Connection) -> str | None:
+    """The Alembic revision the database is at."""
+    return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()

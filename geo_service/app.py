@@ -1,0 +1,25 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Flask
+
+from . import assets, db, errors
+from .routes import api, pages
+from .settings import Settings
+
+
+def create_app(settings: Settings | None = None, engine: sa.Engine | None = None) -> Flask:
+    """Build the app; ``engine`` defaults to the configured (or embedded) database."""
+    settings = settings or Settings.from_env()
+    assets.require_assets()
+    app = Flask(__name__, static_folder=str(assets.STATIC_DIR), static_url_path="/static")
+    app.config.update(GEO_SETTINGS=settings, DISTRICT_NAME="拱墅区", JSON_AS_ASCII=False)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    db.init_app(app, engine or db.engine_for(settings))
+    errors.init_app(app)
+    app.register_blueprint(assets.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    return app

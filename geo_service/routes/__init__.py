@@ -1,0 +1,1 @@
+"""HTTP routes, one blueprint per module; each parses, calls a query, shapes the reply."""

@@ -1,0 +1,51 @@
+"""JSON API: layer registry and layer features (public fields only)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, jsonify, request
+
+import layers
+
+from .. import queries, validation
+from ..db import get_db
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _layer_json(summary: dict) -> dict:
+    layer = summary["layer"]
+    return {
+        "id": layer.id,
+        "title": layer.title,
+        "title_en": layer.title_en,
+        "kind": layer.kind,
+        "table": layer.table,
+        "geometry_type": layer.geometry_type,
+        "time_field": layer.time_field,
+        "min_zoom": layer.min_zoom,
+        "count": summary["count"],
+        "bbox": summary["bbox"],
+        "fields": [{"name": f.name, "label": f.label, "type": f.type} for f in layer.fields],
+        "links": [{"rel": "items", "href": f"/api/layers/{layer.id}/features"}],
+    }
+
+
+@bp.get("/health")
+def health() -> Response:
+    conn = get_db()
+    return jsonify({"status": "ok", "schema": queries.schema_revision(conn)})
+
+
+@bp.get("/layers")
+def layer_list() -> Response:
+    return jsonify({"layers": [_layer_json(s) for s in queries.layer_summaries(get_db())]})
+
+
+@bp.get("/layers/<layer_id>/features")
+def layer_features(layer_id: str) -> Response:
+    if layer_id not in layers.REGISTRY:
+        abort(404, description=f"no layer {layer_id!r}; see /api/layers")
+    bbox = validation.bbox(request.args)
+    limit = validation.integer(request.args, "limit", default=1000, lo=1, hi=10_000)
+    fc = queries.features(get_db(), layers.REGISTRY[layer_id], bbox=bbox, limit=limit)
+    return jsonify(fc)
