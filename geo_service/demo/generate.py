@@ -369,12 +369,17 @@ def resident_chunks(ds: Dataset) -> Iterator[Columns]:
         ]
         span = np.maximum((as_of - built_day).astype(int), 30)
         owner_from = built_day + (rng.random(m) * span * 0.6).astype(int)
-        sold = owner_from + (rng.random(m) * (as_of - owner_from).astype(int) * 0.9).astype(int) + 1
-        # A new owner starts the day after the previous owner's record ends.
-        prev_end = np.where(first_owner, sold, np.datetime64("NaT"))
-        nxt = np.zeros(m, bool)
-        nxt[starts[has_prev] + 1] = True
-        owner_from = np.where(nxt, np.roll(prev_end, 1) + 1, owner_from)
+        sold = np.minimum(
+            owner_from + (rng.random(m) * (as_of - owner_from).astype(int) * 0.9).astype(int) + 1,
+            as_of - 1,
+        )
+        # Current owners of a household that changed hands start the day after the
+        # previous owner's record ends.
+        prev_end_hh = np.full(hi - lo, np.datetime64("NaT"), dtype="datetime64[D]")
+        prev_end_hh[has_prev] = sold[starts[has_prev]]
+        rec_prev_end = np.repeat(prev_end_hh, per_hh)
+        successor = (src == 0) & ~first_owner & ~np.isnat(rec_prev_end)
+        owner_from = np.where(successor, rec_prev_end + 1, owner_from)
         reg_from = built_day + (rng.random(m) * span).astype(int)
         float_from = as_of - rng.integers(1, 3 * 365, m)
         valid_from = np.select([src == 0, src == 1], [owner_from, reg_from], float_from)

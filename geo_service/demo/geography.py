@@ -251,13 +251,18 @@ def build_geography(scale, rng: np.random.Generator) -> Geography:  # noqa: ANN0
     outline = district_outline()
     c = outline.centroid
     frame = LocalFrame(round(c.x, 3), round(c.y, 3))
-    local = frame.to_local(outline)
+    stretch = math.sqrt(scale.area_factor)
+    local = shapely.affinity.scale(frame.to_local(outline), stretch, stretch, origin=(0, 0))
+    if stretch != 1.0:
+        outline = frame.to_lonlat(local)
     geo = Geography(frame=frame, district=outline)
 
     # Streets: Voronoi of the real locations, each seed moved inside the outline.
     seeds = []
     for _, lon, lat, _w in STREETS:
-        p = frame.to_local(shapely.Point(lon, lat))
+        p = shapely.affinity.scale(
+            frame.to_local(shapely.Point(lon, lat)), stretch, stretch, origin=(0, 0)
+        )
         if not local.contains(p):
             p = shapely.ops.nearest_points(local.buffer(-150), p)[0]
         seeds.append((p.x, p.y))

@@ -3,7 +3,9 @@
 ``district`` follows Gongshu's published figures (about 690 compounds, 170 communities,
 12,000 buildings, 2,000,000 resident records, 55,000 party members, 10,000 building
 captains, 660 commissioners, 1,300 completed elevator retrofits). ``tiny`` loads in
-seconds for tests; ``city`` is about 15x the district for scale tests.
+seconds for tests; ``city`` is about 15x the district for scale tests: a synthetic city
+made by stretching the district outline 15-fold in area around its centre, so housing
+density stays that of Gongshu.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class Scale:
     complaints: int  # over the three years of history
     petitions: int  # over the three years of history
     years: int = 3
+    area_factor: float = 1.0  # the city scale stretches the outline to keep density
 
     def targets(self) -> dict[str, int]:
         """Expected row counts per table (tables whose count is a target)."""
@@ -65,7 +68,7 @@ SCALES: dict[str, Scale] = {
         communities=18,
         compounds=40,
         buildings=500,
-        residents=60_000,
+        residents=80_000,
         party_members=1_700,
         captains=400,
         commissioners=38,
@@ -89,5 +92,6 @@ SCALES: dict[str, Scale] = {
         retrofits_pipeline=DISTRICT.retrofits_pipeline * 15,
         complaints=DISTRICT.complaints * 15,
         petitions=DISTRICT.petitions * 15,
+        area_factor=15.0,
     ),
 }
