@@ -62,5 +62,7 @@ class Layer:
 STREET = Field("street_code", "街道代码")
 COMMUNITY = Field("community_code", "社区代码")
 COMPOUND = Field("compound_id", "小区编号", "integer")
+BUILDING = Field("building_id", "楼栋编号", "integer")
+AREA_KEYS = (COMPOUND, STREET, COMMUNITY)
 NAME = Field("name", "姓名")
 PHONE = Field("phone", "电话")

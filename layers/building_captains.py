@@ -2,7 +2,7 @@
 
 from geo_service import enums
 
-from .base import COMMUNITY, COMPOUND, NAME, PHONE, STREET, Field, Layer
+from .base import AREA_KEYS, BUILDING, NAME, PHONE, Field, Layer
 
 LAYER = Layer(
     id="building_captains",
@@ -13,10 +13,8 @@ LAYER = Layer(
     geometry_from="building",
     kind="person",
     fields=(
-        COMPOUND,
-        STREET,
-        COMMUNITY,
-        Field("building_id", "楼栋编号", "integer"),
+        *AREA_KEYS,
+        BUILDING,
         Field("unit_id", "单元编号", "integer"),
         Field("role", "类型", vocabulary=enums.CAPTAIN_ROLE),
         Field("is_party_member", "党员", "boolean"),

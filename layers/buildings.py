@@ -1,6 +1,6 @@
 """楼栋 footprints."""
 
-from .base import COMMUNITY, COMPOUND, STREET, Field, Layer
+from .base import AREA_KEYS, Field, Layer
 
 LAYER = Layer(
     id="buildings",
@@ -10,9 +10,7 @@ LAYER = Layer(
     geometry_type="Polygon",
     kind="housing",
     fields=(
-        COMPOUND,
-        STREET,
-        COMMUNITY,
+        *AREA_KEYS,
         Field("number", "幢号", "integer"),
         Field("floors", "层数", "integer"),
         Field("units", "单元数", "integer"),

@@ -2,7 +2,7 @@
 
 from geo_service import enums
 
-from .base import COMMUNITY, COMPOUND, STREET, Field, Layer
+from .base import AREA_KEYS, BUILDING, Field, Layer
 
 LAYER = Layer(
     id="complaints",
@@ -13,10 +13,8 @@ LAYER = Layer(
     kind="event",
     time_field="created_at",
     fields=(
-        COMPOUND,
-        STREET,
-        COMMUNITY,
-        Field("building_id", "楼栋编号", "integer"),
+        *AREA_KEYS,
+        BUILDING,
         Field("channel", "渠道", vocabulary=enums.COMPLAINT_CHANNEL),
         Field("category", "类别", vocabulary=enums.COMPLAINT_CATEGORY),
         Field("created_at", "提交时间", "datetime"),

@@ -2,7 +2,7 @@
 
 from geo_service import enums
 
-from .base import COMMUNITY, COMPOUND, STREET, Field, Layer
+from .base import AREA_KEYS, BUILDING, Field, Layer
 
 LAYER = Layer(
     id="elevator_retrofits",
@@ -13,10 +13,8 @@ LAYER = Layer(
     kind="event",
     time_field="intent_date",
     fields=(
-        COMPOUND,
-        STREET,
-        COMMUNITY,
-        Field("building_id", "楼栋编号", "integer"),
+        *AREA_KEYS,
+        BUILDING,
         Field("stage", "阶段", vocabulary=enums.RETROFIT_STAGE),
         Field("intent_date", "意向日期", "date"),
         Field("consultation_date", "协商日期", "date"),

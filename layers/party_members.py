@@ -1,6 +1,6 @@
 """党员, shown at their building."""
 
-from .base import COMMUNITY, COMPOUND, NAME, PHONE, STREET, Field, Layer
+from .base import AREA_KEYS, BUILDING, NAME, PHONE, Field, Layer
 
 LAYER = Layer(
     id="party_members",
@@ -11,10 +11,8 @@ LAYER = Layer(
     geometry_from="building",
     kind="person",
     fields=(
-        COMPOUND,
-        STREET,
-        COMMUNITY,
-        Field("building_id", "楼栋编号", "integer"),
+        *AREA_KEYS,
+        BUILDING,
         Field("in_register", "在册", "boolean"),
         Field("reported", "已报到", "boolean"),
         Field("joined_year", "入党年份", "integer"),

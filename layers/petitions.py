@@ -2,7 +2,7 @@
 
 from geo_service import enums
 
-from .base import COMMUNITY, COMPOUND, STREET, Field, Layer
+from .base import AREA_KEYS, Field, Layer
 
 LAYER = Layer(
     id="petitions",
@@ -13,9 +13,7 @@ LAYER = Layer(
     kind="event",
     time_field="petition_date",
     fields=(
-        COMPOUND,
-        STREET,
-        COMMUNITY,
+        *AREA_KEYS,
         Field("category", "类别", vocabulary=enums.PETITION_CATEGORY),
         Field("channel", "渠道", vocabulary=enums.PETITION_CHANNEL),
         Field("petition_date", "日期", "date"),

@@ -408,6 +408,31 @@ def resident_chunks(ds: Dataset) -> Iterator[Columns]:
         next_id += m
 
 
+def _area_keys(
+    ds: Dataset, *, building: np.ndarray | None = None, compound: np.ndarray | None = None
+) -> Columns:
+    """district/street/community/compound columns for rows at the given buildings or
+    compounds (0-based indices)."""
+    if building is not None:
+        bt = ds.tables["building"]
+        street, community, cid = (
+            bt["street_code"][building],
+            bt["community_code"][building],
+            bt["compound_id"][building],
+        )
+    else:
+        cmp = ds.tables["compound"]
+        street = np.asarray(cmp["street_code"])[compound]
+        community = np.asarray(cmp["community_code"])[compound]
+        cid = compound + 1
+    return {
+        "district_code": DISTRICT_CODE,
+        "street_code": street,
+        "community_code": community,
+        "compound_id": cid,
+    }
+
+
 def _party_members(ds: Dataset) -> None:
     bt = ds.tables["building"]
     rng = _rng(ds.seed, "party")
@@ -420,10 +445,7 @@ def _party_members(ds: Dataset) -> None:
     age = rng.integers(22, 90, m)
     ds.tables["party_member"] = {
         "id": np.arange(1, m + 1),
-        "district_code": DISTRICT_CODE,
-        "street_code": bt["street_code"][b],
-        "community_code": bt["community_code"][b],
-        "compound_id": bt["compound_id"][b],
+        **_area_keys(ds, building=b),
         "building_id": b + 1,
         "name": names.person_names(rng, m),
         "phone": names.phones(rng, m),
@@ -455,10 +477,7 @@ def _captains(ds: Dataset) -> None:
     building = np.where(role == 0, idx, ut["building_id"][np.where(role == 1, idx, 0)] - 1)
     ds.tables["building_captain"] = {
         "id": np.arange(1, c + 1),
-        "district_code": DISTRICT_CODE,
-        "street_code": bt["street_code"][building],
-        "community_code": bt["community_code"][building],
-        "compound_id": bt["compound_id"][building],
+        **_area_keys(ds, building=building),
         "building_id": building + 1,
         "unit_id": [int(i) + 1 if r == 1 else None for r, i in zip(role, idx, strict=True)],
         "role": np.where(role == 0, "building", "unit"),
@@ -539,10 +558,7 @@ def _complaints(ds: Dataset) -> None:
     xy = _building_points(ds, b, rng)
     ds.tables["complaint"] = {
         "id": np.arange(1, q + 1),
-        "district_code": DISTRICT_CODE,
-        "street_code": np.asarray(cmp["street_code"])[c],
-        "community_code": np.asarray(cmp["community_code"])[c],
-        "compound_id": c + 1,
+        **_area_keys(ds, compound=c),
         "building_id": [int(x) + 1 if ok else None for x, ok in zip(b, with_b, strict=True)],
         "geom": shapely.points(xy),
         "channel": COMPLAINT_CHANNELS[rng.choice(3, q, p=[0.45, 0.2, 0.35])],
@@ -591,10 +607,7 @@ def _petitions(ds: Dataset) -> None:
     xy = _building_points(ds, b, rng)
     ds.tables["petition"] = {
         "id": np.arange(1, p + 1),
-        "district_code": DISTRICT_CODE,
-        "street_code": np.asarray(cmp["street_code"])[c],
-        "community_code": np.asarray(cmp["community_code"])[c],
-        "compound_id": c + 1,
+        **_area_keys(ds, compound=c),
         "geom": shapely.points(xy),
         "category": np.array(cats),
         "channel": PETITION_CHANNELS[rng.choice(4, p, p=[0.3, 0.1, 0.45, 0.15])],
@@ -646,17 +659,12 @@ def _retrofits(ds: Dataset) -> None:
         ["intent_date", "consultation_date", "approved_date", "construction_date", "completed_date"]
     ):
         cols[nm] = np.where(stage >= s, dates[:, s], nat).astype("datetime64[D]")
-    xy = _building_points(ds, pick, np.random.default_rng(0)) * 0 + shapely.get_coordinates(
-        shapely.centroid(np.asarray(bt["geom"], dtype=object)[pick])
-    )
+    xy = shapely.get_coordinates(shapely.centroid(np.asarray(bt["geom"], dtype=object)[pick]))
     bt["has_elevator"] = bt["has_elevator"].copy()
     bt["has_elevator"][pick[stage == 4]] = True
     ds.tables["elevator_retrofit"] = {
         "id": np.arange(1, n + 1),
-        "district_code": DISTRICT_CODE,
-        "street_code": bt["street_code"][pick],
-        "community_code": bt["community_code"][pick],
-        "compound_id": bt["compound_id"][pick],
+        **_area_keys(ds, building=pick),
         "building_id": pick + 1,
         "geom": shapely.points(xy),
         "stage": STAGES[stage],

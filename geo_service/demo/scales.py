@@ -10,7 +10,7 @@ density stays that of Gongshu.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,14 @@ DISTRICT = Scale(
     petitions=9_000,
 )
 
+
+def _times(base: Scale, k: int, name: str) -> Scale:
+    """``base`` with every count and its area multiplied by ``k`` (same density)."""
+    fixed = {"name", "years", "area_factor"}
+    counts = {f.name: getattr(base, f.name) * k for f in fields(Scale) if f.name not in fixed}
+    return replace(base, name=name, area_factor=base.area_factor * k, **counts)
+
+
 SCALES: dict[str, Scale] = {
     "tiny": Scale(
         name="tiny",
@@ -78,20 +86,5 @@ SCALES: dict[str, Scale] = {
         petitions=300,
     ),
     "district": DISTRICT,
-    "city": replace(
-        DISTRICT,
-        name="city",
-        communities=DISTRICT.communities * 15,
-        compounds=DISTRICT.compounds * 15,
-        buildings=DISTRICT.buildings * 15,
-        residents=DISTRICT.residents * 15,
-        party_members=DISTRICT.party_members * 15,
-        captains=DISTRICT.captains * 15,
-        commissioners=DISTRICT.commissioners * 15,
-        retrofits_completed=DISTRICT.retrofits_completed * 15,
-        retrofits_pipeline=DISTRICT.retrofits_pipeline * 15,
-        complaints=DISTRICT.complaints * 15,
-        petitions=DISTRICT.petitions * 15,
-        area_factor=15.0,
-    ),
+    "city": _times(DISTRICT, 15, "city"),
 }
