@@ -7,7 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import socket
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import sqlalchemy as sa
+from waitress.server import create_server
 
 from geo_service import db
 from geo_service.cluster import Cluster
@@ -94,6 +97,19 @@ def app(cluster: Cluster, demo_db: str, demo_engine: sa.Engine):  # noqa: ANN201
     application = create_app(settings, engine=demo_engine)
     application.config.update(TESTING=True)
     return application
+
+
+@pytest.fixture(scope="session")
+def live_server(app) -> Iterator[str]:  # noqa: ANN001
+    """The test app served by waitress on a free loopback port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = create_server(app, host="127.0.0.1", port=port, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.close()
 
 
 @pytest.fixture()

@@ -33,7 +33,10 @@ def test_features_carry_public_fields_only(client, layer_id: str) -> None:
     assert fc["type"] == "FeatureCollection" and 0 < len(fc["features"]) <= 50
     for f in fc["features"]:
         assert set(f["properties"]) == set(layer.public_field_names)
-        assert not set(f["properties"]) & {"name", "phone", "id_number"} or layer.kind in ("area", "housing")
+        assert not set(f["properties"]) & {"name", "phone", "id_number"} or layer.kind in (
+            "area",
+            "housing",
+        )
         assert f["geometry"]["type"] in (layer.geometry_type, "MultiPolygon", "Polygon")
 
 
@@ -49,7 +52,8 @@ def test_bbox_filters_features(client, demo_conn) -> None:
     ).fetchone()
     fc = client.get(f"/api/layers/buildings/features?bbox={x0},{y0},{x1},{y1}&limit=10000").json
     expected = demo_conn.execute(
-        "SELECT count(*) FROM building WHERE geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)", (x0, y0, x1, y1)
+        "SELECT count(*) FROM building WHERE geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)",
+        (x0, y0, x1, y1),
     ).fetchone()[0]
     assert len(fc["features"]) == expected > 0
 
@@ -70,7 +74,9 @@ def test_bbox_filters_features(client, demo_conn) -> None:
         ("limit=%27%3B%20DROP%20TABLE%20compound%3B--", "limit"),
     ],
 )
-def test_bad_parameters_get_400_naming_the_parameter(client, demo_conn, query: str, parameter: str) -> None:
+def test_bad_parameters_get_400_naming_the_parameter(
+    client, demo_conn, query: str, parameter: str
+) -> None:
     r = client.get(f"/api/layers/compounds/features?{query}")
     assert r.status_code == 400
     assert r.json["parameter"] == parameter and r.json["reason"]

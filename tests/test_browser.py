@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
-from waitress.server import create_server
 
 import layers
 
@@ -25,18 +22,6 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def live_server(app) -> Iterator[str]:  # noqa: ANN001
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = create_server(app, host="127.0.0.1", port=port, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.close()
-
-
-@pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     """Debian's chromium; Playwright gives every launch a fresh temporary profile."""
     with sync_playwright() as p:
@@ -46,17 +31,28 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)])
-def test_overview_page(browser: Browser, live_server: str, demo_conn, artifacts, size: tuple[int, int]) -> None:
+def test_overview_page(
+    browser: Browser, live_server: str, demo_conn, artifacts, size: tuple[int, int]
+) -> None:
     page = browser.new_page(viewport={"width": size[0], "height": size[1]})
     errors: list[str] = []
     foreign: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     host = urlsplit(live_server).netloc
-    page.on("request", lambda r: foreign.append(r.url) if urlsplit(r.url).netloc != host and not r.url.startswith("data:") else None)
+    page.on(
+        "request",
+        lambda r: (
+            foreign.append(r.url)
+            if urlsplit(r.url).netloc != host and not r.url.startswith("data:")
+            else None
+        ),
+    )
     page.goto(live_server + "/")
     n_compounds = demo_conn.execute("SELECT count(*) FROM compound").fetchone()[0]
-    page.wait_for_function(f"document.body.dataset.drawn_compounds === '{n_compounds}'", timeout=20_000)
+    page.wait_for_function(
+        f"document.body.dataset.drawn_compounds === '{n_compounds}'", timeout=20_000
+    )
     page.wait_for_function("document.body.dataset.drawn_streets === '18'", timeout=20_000)
     # The compound polygons are really on the map (SVG/canvas paths inside the map pane).
     assert page.locator(".leaflet-overlay-pane canvas, .leaflet-overlay-pane path").count() > 0

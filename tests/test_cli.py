@@ -27,7 +27,15 @@ ALL = _commands(main)
 
 def test_every_command_is_listed() -> None:
     names = {" ".join(c) for c in ALL}
-    assert {"serve", "db start", "db stop", "db status", "db upgrade", "demo load", "layers"} <= names
+    assert {
+        "serve",
+        "db start",
+        "db stop",
+        "db status",
+        "db upgrade",
+        "demo load",
+        "layers",
+    } <= names
 
 
 @pytest.mark.parametrize("path", ALL, ids=lambda p: " ".join(p) or "geo-service")
@@ -43,7 +51,11 @@ def test_demo_load_prints_counts_and_time(cluster) -> None:
     name = new_database(cluster, "cli")
     env = {"DATABASE_URL": cluster.url(name)}
     runner = CliRunner()
-    r = runner.invoke(main, ["demo", "load", "--scale", "tiny", "--seed", "3", "--as-of", str(AS_OF), "-q"], env=env)
+    r = runner.invoke(
+        main,
+        ["demo", "load", "--scale", "tiny", "--seed", "3", "--as-of", str(AS_OF), "-q"],
+        env=env,
+    )
     assert r.exit_code == 0, r.output
     assert "compound" in r.output and "resident" in r.output and "rows/s" in r.output
     assert "total" in r.output and "scale tiny, seed 3" in r.output

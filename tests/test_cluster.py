@@ -111,7 +111,9 @@ def test_too_long_socket_path_is_a_clear_error() -> None:
 def _cli(args: list[str], home: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
     env["GEO_SERVICE_HOME"] = str(home)
-    return subprocess.run([GEO_SERVICE, *args], env=env, capture_output=True, text=True, timeout=120, cwd="/tmp")
+    return subprocess.run(
+        [GEO_SERVICE, *args], env=env, capture_output=True, text=True, timeout=120, cwd="/tmp"
+    )
 
 
 def test_cli_db_start_status_stop(home: Path) -> None:
