@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Flask
+from flask_compress import Compress
 
 from . import assets, db, errors
-from .routes import api, pages
+from .routes import api, maps, pages
 from .settings import Settings
 
 
@@ -19,7 +20,17 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     db.init_app(app, engine or db.engine_for(settings))
     errors.init_app(app)
+    app.config.update(
+        COMPRESS_MIMETYPES=[
+            "text/html", "text/css", "text/javascript", "application/javascript", "application/json",
+            "application/geo+json", "application/vnd.mapbox-vector-tile", "image/svg+xml", "text/csv",
+        ],
+        COMPRESS_ALGORITHM=["gzip"],
+        COMPRESS_MIN_SIZE=1024,
+    )  # fmt: skip
+    Compress(app)
     app.register_blueprint(assets.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(maps.bp)
     return app

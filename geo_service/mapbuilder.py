@@ -1,7 +1,6 @@
-"""The one-screen map page: folium builds the Leaflet page from layer metadata.
-
-It never queries: the page fetches its data from the API after loading.
-"""
+"""The one-screen map page (一屏掌握): folium builds the Leaflet page from layer metadata
+and settings; it never queries. The page fetches its data from the API after loading:
+small polygon layers as GeoJSON, dense layers as vector tiles, heat overlays as grids."""
 
 from __future__ import annotations
 
@@ -10,78 +9,187 @@ from html import escape
 
 import folium
 from branca.element import MacroElement
+from folium.elements import JSCSSMixin
 from jinja2 import Template
 
-from .assets import offline_map
+from layers import Layer
 
-PANEL = """
-<aside id="gs-panel" class="gs-panel" aria-label="图层列表">
-  <h1 class="gs-title">{title}</h1>
-  <p class="gs-sub">{subtitle}</p>
-  <table class="gs-layers" id="gs-layer-table">
-    <thead><tr><th>图层</th><th class="num">数量</th><th>说明</th></tr></thead>
-    <tbody>{rows}</tbody>
-  </table>
-  <p class="gs-foot">数据：{district} · 坐标系 WGS-84 (EPSG:4326)</p>
+from .assets import offline_map, vendor_url
+from .settings import Settings
+
+# Choropleth metrics of the compound layer: id, Chinese label, kind, and for numbers
+# whether high values are bad (red) or good (green).
+CHOROPLETH_METRICS = [
+    {"id": "complaints_per_100hh", "label": "投诉（每百户，近12个月）", "kind": "number", "high_is": "bad"},
+    {"id": "petitions_12m", "label": "信访件数（近12个月）", "kind": "number", "high_is": "bad"},
+    {"id": "captain_unit_share", "label": "楼道长覆盖单元比例", "kind": "share", "high_is": "good"},
+    {"id": "party_members_per_building", "label": "每幢楼党员数（一名党员一幢楼）", "kind": "number", "high_is": "good"},
+    {"id": "buildings_without_party_member", "label": "无党员楼栋数", "kind": "number", "high_is": "bad"},
+    {
+        "id": "oc_formed",
+        "label": "业委会组建",
+        "kind": "category",
+        "categories": [[True, "已组建", "#1a9850"], [False, "未组建", "#d73027"]],
+    },
+    {
+        "id": "property_service",
+        "label": "物业服务类型",
+        "kind": "category",
+        "categories": [
+            ["professional", "专业物业", "#4575b4"],
+            ["self_managed", "自管会", "#fdae61"],
+            ["none", "无物业", "#d73027"],
+        ],
+    },
+]
+
+BASEMAP_TILES = {
+    "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", "© OpenStreetMap contributors", ""),
+    "amap": (
+        "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+        "© 高德地图",
+        "1234",
+    ),
+    "tianditu": (
+        "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec&STYLE=default"
+        "&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}",
+        "© 天地图",
+        "01234567",
+    ),
+}
+
+PAGE = """
+<aside id="gs-panel" class="gs-panel" aria-label="控制面板">
+  <header>
+    <h1 class="gs-title">{title}</h1>
+    <p class="gs-sub">党建引领 · 三方协同 · 以房管人 <span id="gs-asof"></span></p>
+  </header>
+  <section class="gs-box">
+    <h2>年度目标</h2>
+    <table id="gs-kpis" class="gs-kpis"><tbody></tbody></table>
+  </section>
+  <section class="gs-box">
+    <h2>查找与下钻</h2>
+    <div class="gs-search">
+      <input id="gs-search" type="search" placeholder="输入小区名称…" autocomplete="off" aria-label="按小区名称查找">
+      <ul id="gs-search-results" class="gs-results" role="listbox"></ul>
+    </div>
+    <div class="gs-drill">
+      <select id="gs-street" aria-label="街道"><option value="">全部街道</option></select>
+      <select id="gs-community" aria-label="社区" disabled><option value="">全部社区</option></select>
+      <select id="gs-compound" aria-label="小区" disabled><option value="">选择小区</option></select>
+    </div>
+  </section>
+  <section class="gs-box">
+    <h2>专题与时间</h2>
+    <label>小区着色 <select id="gs-metric" aria-label="小区着色指标">{metric_options}</select></label>
+    <div id="gs-choropleth-legend" class="gs-legend"></div>
+    <label>信访时间 <select id="gs-window" aria-label="信访热力时间范围">
+      <option value="30">近30天</option><option value="90">近90天</option>
+      <option value="365" selected>近365天</option>{year_options}
+    </select></label>
+    <label>加装电梯 <select id="gs-stage" aria-label="加装电梯阶段">
+      <option value="completed">已完工</option><option value="pipeline">推进中</option><option value="all">全部</option>
+    </select></label>
+    <label>投诉 <select id="gs-complaint-status" aria-label="投诉状态">
+      <option value="all">全部</option><option value="open">未办结</option><option value="closed">已办结</option>
+    </select><select id="gs-complaint-category" aria-label="投诉类别"><option value="all">全部类别</option>{category_options}</select></label>
+  </section>
+  <p class="gs-foot">{district} · WGS-84 · <a href="/api/layers">图层接口</a></p>
+</aside>
+<aside id="gs-detail" class="gs-detail" hidden aria-label="小区详情">
+  <button type="button" id="gs-detail-close" class="gs-close" aria-label="关闭">×</button>
+  <div id="gs-detail-body"></div>
 </aside>
 """
 
 
-class _Start(MacroElement):
-    """Calls GeoService.start(map) once folium has created the map."""
+class _OneScreen(JSCSSMixin, MacroElement):
+    """Loads the page's scripts after Leaflet and calls GeoService.start(map) once folium
+    has created the map."""
 
-    _template = Template(
-        "{% macro script(this, kwargs) %}GeoService.start({{ this._parent.get_name() }});{% endmacro %}"
-    )
+    _template = Template("{% macro script(this, kwargs) %}GeoService.start({{ this._parent.get_name() }});{% endmacro %}")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "OneScreen"
+        self.default_js = [
+            ("leaflet_heat", vendor_url("leaflet.heat", "dist/leaflet-heat.js")),
+            ("vectorgrid", vendor_url("leaflet.vectorgrid", "dist/Leaflet.VectorGrid.bundled.min.js")),
+            ("gcj02", "/static/js/gcj02.js"),
+            ("onescreen", "/static/js/onescreen.js"),
+        ]
+        self.default_css = [("onescreen_css", "/static/css/onescreen.css")]
 
 
-def build_page(summaries: list[dict], district_name: str, bounds: list[float] | None) -> str:
-    """HTML of the overview map for the given layer summaries (from queries.layer_summaries)."""
+def _basemap(settings: Settings) -> dict | None:
+    if settings.basemap == "none":
+        return None
+    if settings.basemap == "custom":
+        return {"url": settings.basemap_url, "attribution": "", "subdomains": "abc", "name": "底图"}
+    url, attribution, subdomains = BASEMAP_TILES[settings.basemap]
+    return {
+        "url": url.replace("{key}", settings.tianditu_key or ""),
+        "attribution": attribution,
+        "subdomains": subdomains,
+        "name": {"osm": "OpenStreetMap", "amap": "高德地图", "tianditu": "天地图"}[settings.basemap],
+    }
+
+
+def build_page(
+    layer_list: list[Layer],
+    settings: Settings,
+    district_name: str,
+    bounds: list[float] | None,
+    years: list[int],
+    categories: dict[str, str],
+) -> str:
+    """HTML of the one-screen map. ``layer_list`` comes from the registry; nothing here
+    queries the database, and no data is inlined beyond this small configuration."""
+    center = [30.33, 120.15] if bounds is None else [(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2]
     m = offline_map(
-        location=[30.33, 120.15]
-        if bounds is None
-        else [(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
+        location=center,
         zoom_start=12,
+        # Explicit bounds: otherwise Leaflet derives the map's zoom range from the layers'
+        # own (buildings start at 15) and the district could not be seen whole.
+        min_zoom=9,
+        max_zoom=19,
         control_scale=True,
         prefer_canvas=True,
-        attribution_control=True,
+        crs="GCJ02" if settings.gcj02 else "EPSG3857",
+        zoom_control=True,
     )
     root = m.get_root()
-    root.title = f"{district_name}小区治理一张图"
-    root.header.add_child(
-        folium.Element('<link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml">'),
-        name="favicon",
-    )
-    root.header.add_child(folium.CssLink("/static/css/overview.css"), name="overview_css")
-    rows = "".join(
-        f'<tr data-layer="{escape(s["layer"].id)}"><td>{escape(s["layer"].title)}</td>'
-        f'<td class="num">{s["count"]:,}</td><td>{escape(s["layer"].description)}</td></tr>'
-        for s in summaries
-    )
+    title = f"{district_name}小区治理一张图"
+    root.title = title
+    header = root.header
+    header.add_child(folium.Element('<link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml">'), name="favicon")
     root.html.add_child(
         folium.Element(
-            PANEL.format(
-                title=escape(f"{district_name}小区治理一张图"),
-                subtitle="党建引领 · 三方协同 · 以房管人",
-                rows=rows,
+            PAGE.format(
+                title=escape(title),
                 district=escape(district_name),
+                metric_options="".join(f'<option value="{c["id"]}">{escape(c["label"])}</option>' for c in CHOROPLETH_METRICS),
+                year_options="".join(f'<option value="year:{y}">{y}年</option>' for y in sorted(years, reverse=True)),
+                category_options="".join(f'<option value="{k}">{escape(v)}</option>' for k, v in categories.items()),
             )
         )
     )
     config = {
-        "map": m.get_name(),
         "bounds": bounds,
+        "gcj02": settings.gcj02,
+        "basemap": _basemap(settings),
+        "metrics": CHOROPLETH_METRICS,
         "layers": [
             {
-                "id": s["layer"].id,
-                "title": s["layer"].title,
-                "kind": s["layer"].kind,
-                "geometry": s["layer"].geometry_type,
-                "count": s["count"],
-                "minZoom": s["layer"].min_zoom,
-                "style": s["layer"].style,
+                "id": layer.id,
+                "title": layer.title,
+                "kind": layer.kind,
+                "geometry": layer.geometry_type,
+                "minZoom": layer.min_zoom,
+                "style": layer.style,
             }
-            for s in summaries
+            for layer in layer_list
         ],
     }
     root.html.add_child(
@@ -89,6 +197,5 @@ def build_page(summaries: list[dict], district_name: str, bounds: list[float] | 
             f'<script id="gs-config" type="application/json">{escape(json.dumps(config, ensure_ascii=False), quote=False)}</script>'
         )
     )
-    root.header.add_child(folium.JavascriptLink("/static/js/overview.js"), name="overview_js")
-    m.add_child(_Start())
+    m.add_child(_OneScreen())
     return root.render()

@@ -5,6 +5,7 @@ Identifiers come from the layer registry; values are always bound parameters.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
 
@@ -52,12 +53,13 @@ def features(
     layer: Layer,
     bbox: Sequence[float] | None = None,
     limit: int = 1000,
+    precision: int = 7,
 ) -> dict:
     """A GeoJSON FeatureCollection of the layer's public fields, optionally in a bbox."""
     geom, from_ = _geom_expr(layer)
     cols = ", ".join(f"'{f.name}', t.{f.name}" for f in layer.fields)
     where = ""
-    params: dict[str, object] = {"limit": limit}
+    params: dict[str, object] = {"limit": limit, "precision": precision}
     if bbox is not None:
         where = f"WHERE {geom} && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)"
         params.update(x0=bbox[0], y0=bbox[1], x1=bbox[2], y1=bbox[3])
@@ -65,7 +67,7 @@ def features(
         SELECT coalesce(json_agg(json_build_object(
                  'type', 'Feature',
                  'id', f.key,
-                 'geometry', ST_AsGeoJSON(f.geom, 7)::json,
+                 'geometry', ST_AsGeoJSON(f.geom, :precision)::json,
                  'properties', f.props) ORDER BY f.key), '[]'::json)
         FROM (SELECT t.{layer.key} AS key, {geom} AS geom, json_build_object({cols}) AS props
               FROM {from_} {where} ORDER BY t.{layer.key} LIMIT :limit) f
@@ -89,6 +91,260 @@ def district(conn: sa.Connection) -> dict | None:
     return {"code": row[0], "name": row[1], "bbox": [row[2], row[3], row[4], row[5]]}
 
 
+def petition_years(conn: sa.Connection) -> list[int]:
+    """Calendar years that have petitions, for the time-window selector."""
+    rows = conn.execute(sa.text("SELECT DISTINCT extract(year FROM petition_date)::int FROM petition ORDER BY 1"))
+    return [r[0] for r in rows]
+
+
 def schema_revision(conn: sa.Connection) -> str | None:
     """The Alembic revision the database is at."""
     return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
+# -- per-compound metrics and district KPIs ----------------------------------------------
+
+_COMPOUND_METRICS_SQL = """
+WITH hh AS (SELECT compound_id, count(*) AS households FROM household GROUP BY compound_id),
+bld AS (SELECT compound_id, count(*) AS buildings FROM building GROUP BY compound_id),
+cmp12 AS (SELECT compound_id, count(*) AS n FROM complaint
+          WHERE created_at >= :now - interval '365 days' AND created_at < :now GROUP BY compound_id),
+open_c AS (SELECT compound_id, count(*) AS n FROM complaint WHERE resolved_at IS NULL GROUP BY compound_id),
+pet12 AS (SELECT compound_id, count(*) AS n FROM petition
+          WHERE petition_date > (:now)::date - 365 AND petition_date <= (:now)::date GROUP BY compound_id),
+pm AS (SELECT compound_id, count(*) AS members, count(DISTINCT building_id) AS buildings_with
+       FROM party_member GROUP BY compound_id),
+cov AS (SELECT u.compound_id, count(*) AS units,
+               count(*) FILTER (WHERE EXISTS (
+                   SELECT 1 FROM building_captain k
+                   WHERE k.unit_id = u.id OR (k.role = 'building' AND k.building_id = u.building_id))) AS covered
+        FROM unit u GROUP BY u.compound_id),
+ret AS (SELECT compound_id, count(*) FILTER (WHERE stage = 'completed') AS done,
+               count(*) FILTER (WHERE stage <> 'completed') AS pipeline
+        FROM elevator_retrofit GROUP BY compound_id)
+SELECT c.id, c.code, c.name, c.kind, c.street_code, s.name AS street_name, c.community_code,
+       m.name AS community_name, c.year_built,
+       coalesce(hh.households, 0) AS households, coalesce(bld.buildings, 0) AS buildings,
+       round(100.0 * coalesce(cmp12.n, 0) / greatest(hh.households, 1), 2)::float AS complaints_per_100hh,
+       coalesce(cmp12.n, 0) AS complaints_12m, coalesce(open_c.n, 0) AS complaints_open,
+       coalesce(pet12.n, 0) AS petitions_12m,
+       round(coalesce(cov.covered, 0)::numeric / greatest(cov.units, 1), 3)::float AS captain_unit_share,
+       round(coalesce(pm.members, 0)::numeric / greatest(bld.buildings, 1), 2)::float AS party_members_per_building,
+       coalesce(bld.buildings, 0) - coalesce(pm.buildings_with, 0) AS buildings_without_party_member,
+       c.has_party_branch, c.commissioner_id IS NOT NULL AS has_commissioner,
+       c.oc_formed, c.oc_term_end, c.oc_party_share::float, c.property_service, c.property_company,
+       c.fee_collection_rate::float, c.star_rating, c.income_disclosed, c.e_voting,
+       coalesce(ret.done, 0) AS retrofits_completed, coalesce(ret.pipeline, 0) AS retrofits_pipeline
+FROM compound c
+JOIN street s ON s.street_code = c.street_code
+JOIN community m ON m.community_code = c.community_code
+LEFT JOIN hh ON hh.compound_id = c.id
+LEFT JOIN bld ON bld.compound_id = c.id
+LEFT JOIN cmp12 ON cmp12.compound_id = c.id
+LEFT JOIN open_c ON open_c.compound_id = c.id
+LEFT JOIN pet12 ON pet12.compound_id = c.id
+LEFT JOIN pm ON pm.compound_id = c.id
+LEFT JOIN cov ON cov.compound_id = c.id
+LEFT JOIN ret ON ret.compound_id = c.id
+{where}
+ORDER BY c.id
+"""
+
+CAPTAIN_SYSTEM_SHARE = 0.5  # a compound "has a building-captain system" when half its units are covered
+
+
+def compound_metrics(conn: sa.Connection, now: dt.datetime, compound_id: int | None = None) -> list[dict]:
+    """Per-compound figures for the choropleth, the compound panel and the KPIs."""
+    where = "WHERE c.id = :cid" if compound_id is not None else ""
+    rows = conn.execute(sa.text(_COMPOUND_METRICS_SQL.format(where=where)), {"now": now, "cid": compound_id})
+    out = []
+    for r in rows.mappings():
+        d = dict(r)
+        d["oc_term_end"] = d["oc_term_end"].isoformat() if d["oc_term_end"] else None
+        out.append(d)
+    return out
+
+
+def district_kpis(conn: sa.Connection, metrics: list[dict], now: dt.datetime) -> list[dict]:
+    """The year's targets against the district's figures (share values are 0..1)."""
+    n = len(metrics) or 1
+    formed = [m for m in metrics if m["oc_formed"]]
+    prop_last, prop_prev = conn.execute(
+        sa.text(
+            "SELECT count(*) FILTER (WHERE petition_date > d - 365), "
+            "count(*) FILTER (WHERE petition_date <= d - 365 AND petition_date > d - 730) "
+            "FROM petition, (SELECT (:now)::date AS d) x WHERE category = 'property' AND petition_date <= d"
+        ),
+        {"now": now},
+    ).one()
+
+    def share(pred) -> float:  # noqa: ANN001
+        return sum(1 for m in metrics if pred(m)) / n
+
+    change = (prop_last / prop_prev - 1) if prop_prev else None
+    return [
+        {"id": "party_branch", "label": "小区党组织覆盖率", "value": share(lambda m: m["has_party_branch"]), "target": 1.0, "op": ">="},
+        {"id": "commissioner", "label": "小区专员覆盖率", "value": share(lambda m: m["has_commissioner"]), "target": 1.0, "op": ">="},
+        {"id": "oc_formed", "label": "业委会组建率", "value": share(lambda m: m["oc_formed"]), "target": 0.8, "op": ">="},
+        {
+            "id": "oc_party_share",
+            "label": "业委会党员占比（平均）",
+            "value": sum(m["oc_party_share"] for m in formed) / len(formed) if formed else None,
+            "target": 0.5,
+            "op": ">=",
+            "detail": f"{sum(1 for m in formed if m['oc_party_share'] >= 0.5)}/{len(formed)} 个业委会党员占比≥50%",
+        },
+        {"id": "professional_service", "label": "专业物业覆盖率", "value": share(lambda m: m["property_service"] == "professional"), "target": 1.0, "op": ">="},
+        {
+            "id": "captain_system",
+            "label": "楼道长制度覆盖率",
+            "value": share(lambda m: m["captain_unit_share"] >= CAPTAIN_SYSTEM_SHARE),
+            "target": 0.6,
+            "op": ">=",
+            "detail": "一半以上单元有楼道长（或楼栋长）的小区",
+        },
+        {
+            "id": "property_petitions",
+            "label": "物业类信访同比",
+            "value": change,
+            "target": -0.3,
+            "op": "<=",
+            "detail": f"近12个月 {prop_last} 件，上年同期 {prop_prev} 件",
+        },
+        {"id": "income_disclosed", "label": "经营性收益公开率", "value": share(lambda m: m["income_disclosed"]), "target": 0.8, "op": ">="},
+        {"id": "e_voting", "label": "电子投票使用率", "value": share(lambda m: m["e_voting"]), "target": 0.5, "op": ">="},
+    ]
+
+
+# -- vector tiles (ST_AsMVT) ----------------------------------------------------------------
+
+# Tile envelope in EPSG:4326, shifted back by the GCJ-02 offset when tiles are drawn on a
+# GCJ-02 basemap (dx = dy = 0 otherwise).
+_ENV = "ST_Translate(ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => 0.02), 4326), -:dx, -:dy)"
+
+# layer id -> SQL selecting g (EPSG:4326) and the tile's attributes; the minimum zoom is
+# the layer's own (layers/).
+_TILE_SQL: dict[str, str] = {
+    "buildings": f"""SELECT b.geom AS g, b.id, b.compound_id, b.number, b.floors, b.units, b.has_elevator,
+                   coalesce(r.stage, '') AS retrofit_stage
+            FROM building b LEFT JOIN elevator_retrofit r ON r.building_id = b.id
+            WHERE b.geom && {_ENV}""",
+    "party_members": f"""SELECT g, id, compound_id, n, n_reported FROM (
+              SELECT ST_PointOnSurface(c.geom) AS g, c.id, c.id AS compound_id, p.n, p.n_reported
+              FROM compound c CROSS JOIN LATERAL (
+                  SELECT count(*) AS n, count(*) FILTER (WHERE reported) AS n_reported
+                  FROM party_member WHERE compound_id = c.id) p
+              WHERE :z < 15 AND c.geom && {_ENV} AND p.n > 0
+              UNION ALL
+              SELECT ST_Centroid(b.geom), b.id, b.compound_id, p.n, p.n_reported
+              FROM building b CROSS JOIN LATERAL (
+                  SELECT count(*) AS n, count(*) FILTER (WHERE reported) AS n_reported
+                  FROM party_member WHERE building_id = b.id) p
+              WHERE :z >= 15 AND b.geom && {_ENV}) s""",
+    "building_captains": f"""SELECT g, id, compound_id, n, n_building, n_unit FROM (
+              SELECT ST_PointOnSurface(c.geom) AS g, c.id, c.id AS compound_id, k.n, k.n_building, k.n_unit
+              FROM compound c CROSS JOIN LATERAL (
+                  SELECT count(*) AS n, count(*) FILTER (WHERE role = 'building') AS n_building,
+                         count(*) FILTER (WHERE role = 'unit') AS n_unit
+                  FROM building_captain WHERE compound_id = c.id) k
+              WHERE :z < 15 AND c.geom && {_ENV} AND k.n > 0
+              UNION ALL
+              SELECT ST_Centroid(b.geom), b.id, b.compound_id, k.n, k.n_building, k.n_unit
+              FROM building b CROSS JOIN LATERAL (
+                  SELECT count(*) AS n, count(*) FILTER (WHERE role = 'building') AS n_building,
+                         count(*) FILTER (WHERE role = 'unit') AS n_unit
+                  FROM building_captain WHERE building_id = b.id) k
+              WHERE :z >= 15 AND b.geom && {_ENV}) s""",
+    "complaints": f"""SELECT q.geom AS g, q.id, q.compound_id, q.category, q.channel,
+                   (q.resolved_at IS NULL) AS open, to_char(q.created_at, 'YYYY-MM-DD') AS created
+            FROM complaint q
+            WHERE q.geom && {_ENV} AND q.created_at >= :since
+              AND (:status = 'all' OR (:status = 'open') = (q.resolved_at IS NULL))
+              AND (:category = 'all' OR q.category = :category)""",
+    "elevator_retrofits": f"""SELECT r.geom AS g, r.id, r.compound_id, r.building_id, r.stage
+            FROM elevator_retrofit r WHERE r.geom && {_ENV}""",
+}
+TILE_LAYERS = tuple(_TILE_SQL)
+
+
+def vector_tile(
+    conn: sa.Connection, name: str, z: int, x: int, y: int, offset: tuple[float, float] = (0.0, 0.0), **filters: object
+) -> bytes:
+    """One Mapbox vector tile (layer ``name``) made by ST_AsMVT; empty below the layer's zoom.
+
+    ``offset`` (degrees) shifts features onto a GCJ-02 basemap: the GCJ-02 offset at the
+    tile's centre, constant across one tile (a few metres of drift at z14, less above)."""
+    inner = _TILE_SQL[name]
+    if z < layer_registry.REGISTRY[name].min_zoom:
+        return b""
+    sql = f"""
+        WITH src AS ({inner})
+        SELECT ST_AsMVT(t, :name, 4096, 'geom') FROM (
+            SELECT ST_AsMVTGeom(ST_Transform(ST_Translate(src.g, :dx, :dy), 3857), ST_TileEnvelope(:z, :x, :y), 4096, 64, true) AS geom,
+                   src.* FROM src) t
+        WHERE t.geom IS NOT NULL
+    """
+    params = {"z": z, "x": x, "y": y, "name": name, "dx": offset[0], "dy": offset[1], **filters}
+    data = conn.execute(sa.text(sql), params).scalar()
+    return bytes(data or b"")
+
+
+# -- heat grids ---------------------------------------------------------------------------
+
+HEAT_CELL_PX = 16
+
+
+def heat_grid(
+    conn: sa.Connection,
+    layer: str,
+    bbox: Sequence[float],
+    zoom: int,
+    date_from: dt.date,
+    date_to: dt.date,
+    stage: str = "all",
+) -> list[list[float]]:
+    """Counts of petitions or elevator retrofits aggregated on a grid of HEAT_CELL_PX
+    screen pixels at ``zoom``, inside ``bbox``: [[lat, lon, count], ...]."""
+    cell = 360.0 / (256 * 2**zoom) * HEAT_CELL_PX
+    params: dict[str, object] = {
+        "x0": bbox[0], "y0": bbox[1], "x1": bbox[2], "y1": bbox[3],
+        "cx": cell, "cy": cell * 0.87,  # ~cos(30°): cells roughly square on the ground here
+        "d0": date_from, "d1": date_to,
+    }  # fmt: skip
+    if layer == "petitions":
+        source = "SELECT geom FROM petition WHERE petition_date >= :d0 AND petition_date <= :d1"
+    elif layer == "elevator_retrofits":
+        cond = {"completed": "stage = 'completed'", "pipeline": "stage <> 'completed'", "all": "true"}[stage]
+        source = (
+            "SELECT geom FROM elevator_retrofit WHERE "
+            f"{cond} AND coalesce(completed_date, construction_date, approved_date, consultation_date, intent_date) "
+            "BETWEEN :d0 AND :d1"
+        )
+    else:
+        raise KeyError(layer)
+    sql = f"""
+        SELECT ST_Y(c), ST_X(c), n FROM (
+            SELECT ST_Centroid(ST_Collect(geom)) AS c, count(*) AS n
+            FROM ({source}) s
+            WHERE geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)
+            GROUP BY floor(ST_X(geom) / :cx), floor(ST_Y(geom) / :cy)) g
+        ORDER BY 1, 2
+    """
+    return [[round(a, 6), round(b, 6), int(n)] for a, b, n in conn.execute(sa.text(sql), params)]
+
+
+def area_index(conn: sa.Connection) -> dict:
+    """Streets and communities with their bounding boxes, for the drill-down selectors."""
+    streets = conn.execute(
+        sa.text("SELECT street_code, name, ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) FROM street ORDER BY street_code")
+    ).all()
+    comms = conn.execute(
+        sa.text(
+            "SELECT community_code, street_code, name, ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) "
+            "FROM community ORDER BY community_code"
+        )
+    ).all()
+    return {
+        "streets": [{"code": r[0], "name": r[1], "bbox": list(r[2:6])} for r in streets],
+        "communities": [{"code": r[0], "street_code": r[1], "name": r[2], "bbox": list(r[3:7])} for r in comms],
+    }

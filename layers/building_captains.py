@@ -20,7 +20,7 @@ LAYER = Layer(
         Field("is_party_member", "党员", "boolean"),
     ),
     personal=(NAME, PHONE),
-    min_zoom=14,
+    min_zoom=12,
     style={"color": "#fdae61", "radius": 4},
     description="楼栋长与楼道长（按楼栋定位）",
 )

@@ -22,7 +22,7 @@ LAYER = Layer(
         Field("resolved_at", "办结时间", "datetime"),
         Field("satisfaction", "满意度", "integer"),
     ),
-    min_zoom=13,
+    min_zoom=14,
     style={"color": "#e66101", "radius": 3},
     description="投诉（码上办、协商铃、12345）",
 )

@@ -18,7 +18,7 @@ LAYER = Layer(
         Field("joined_year", "入党年份", "integer"),
     ),
     personal=(NAME, PHONE),
-    min_zoom=14,
+    min_zoom=12,
     style={"color": "#d7191c", "radius": 4},
     description="党员（按楼栋定位）",
 )

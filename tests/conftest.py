@@ -13,6 +13,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -24,6 +25,7 @@ from geo_service.cluster import Cluster
 from geo_service.settings import Settings
 
 AS_OF = dt.date(2026, 11, 22)
+NOW = dt.datetime(2026, 11, 22, 21, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 SEED = 7
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
@@ -95,7 +97,8 @@ def app(cluster: Cluster, demo_db: str, demo_engine: sa.Engine):  # noqa: ANN201
 
     settings = Settings(database_url=cluster.url(demo_db), home=cluster.home)
     application = create_app(settings, engine=demo_engine)
-    application.config.update(TESTING=True)
+    # The demo history ends on AS_OF: pin the service's clock to that evening.
+    application.config.update(TESTING=True, FIXED_NOW=NOW)
     return application
 
 

@@ -1,14 +1,22 @@
-"""The overview page in real headless Chromium: draws, lists layers, stays offline."""
+"""The one-screen map in real headless Chromium: draws, stays offline, heat overlays,
+time window, search, compound panel, drill-down, GCJ-02 basemaps."""
 
 from __future__ import annotations
 
+import socket
+import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
+from waitress.server import create_server
 
 import layers
+from geo_service.coords import wgs84_to_gcj02
+
+from .conftest import NOW
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -19,6 +27,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
+MAP = "Object.values(window).find(v => v instanceof L.Map)"
 
 
 @pytest.fixture(scope="session")
@@ -30,43 +39,202 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
+class Watch:
+    """Console errors and requests to other hosts seen by a page."""
+
+    def __init__(self, page: Page, base: str) -> None:
+        self.errors: list[str] = []
+        self.foreign: list[str] = []
+        host = urlsplit(base).netloc
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on(
+            "request",
+            lambda r: (
+                self.foreign.append(r.url)
+                if urlsplit(r.url).netloc != host and not r.url.startswith("data:")
+                else None
+            ),
+        )
+
+
+def _open(browser: Browser, base: str, size: tuple[int, int] = (1920, 1080)) -> tuple[Page, Watch]:
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    watch = Watch(page, base)
+    page.goto(base + "/")
+    page.wait_for_function(
+        "document.body.dataset.drawn_compounds > 0 && document.body.dataset.kpis === '9'",
+        timeout=20_000,
+    )
+    return page, watch
+
+
 @pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)])
-def test_overview_page(
+def test_one_screen_map(
     browser: Browser, live_server: str, demo_conn, artifacts, size: tuple[int, int]
 ) -> None:
-    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
-    errors: list[str] = []
-    foreign: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    host = urlsplit(live_server).netloc
-    page.on(
-        "request",
-        lambda r: (
-            foreign.append(r.url)
-            if urlsplit(r.url).netloc != host and not r.url.startswith("data:")
-            else None
-        ),
-    )
-    page.goto(live_server + "/")
-    n_compounds = demo_conn.execute("SELECT count(*) FROM compound").fetchone()[0]
-    page.wait_for_function(
-        f"document.body.dataset.drawn_compounds === '{n_compounds}'", timeout=20_000
-    )
+    page, watch = _open(browser, live_server, size)
+    n = demo_conn.execute("SELECT count(*) FROM compound").fetchone()[0]
+    assert page.evaluate("document.body.dataset.drawn_compounds") == str(n)
     page.wait_for_function("document.body.dataset.drawn_streets === '18'", timeout=20_000)
-    # The compound polygons are really on the map (SVG/canvas paths inside the map pane).
     assert page.locator(".leaflet-overlay-pane canvas, .leaflet-overlay-pane path").count() > 0
-    # The panel lists every registered layer with its Chinese title and count.
-    rows = page.locator("#gs-layer-table tbody tr")
-    assert rows.count() == len(layers.REGISTRY)
-    text = page.locator("#gs-layer-table").inner_text()
+    # Every registered layer is offered in the layer control, under its Chinese title.
+    control = page.locator(".leaflet-control-layers").inner_text()
     for layer in layers.REGISTRY.values():
-        assert layer.title in text
-    assert f"{n_compounds:,}" in text
-    assert "拱墅区" in page.title()
-    # The layer control offers the drawn layers.
-    assert "小区（" in page.locator(".leaflet-control-layers").inner_text()
-    page.screenshot(path=str(artifacts / f"overview-{size[0]}x{size[1]}.png"))
-    assert errors == []
-    assert foreign == []
+        assert layer.title in control, layer.title
+    # KPI panel: nine targets, each marked met or not.
+    assert page.locator("#gs-kpis tbody tr").count() == 9
+    assert page.locator("#gs-kpis .gs-flag").first.inner_text() in ("达标", "未达标")
+    # One screen: the page does not scroll, the panel and map fill the viewport.
+    assert page.evaluate("document.documentElement.scrollHeight <= window.innerHeight")
+    box = page.locator(".folium-map").bounding_box()
+    assert box["x"] + box["width"] == pytest.approx(size[0], abs=1) and box[
+        "height"
+    ] == pytest.approx(size[1], abs=1)
+    legend = page.locator("#gs-choropleth-legend").inner_text()
+    assert "≥" in legend
+    page.screenshot(path=str(artifacts / f"onescreen-{size[0]}x{size[1]}.png"))
+    assert watch.errors == []
+    assert watch.foreign == []
+    page.close()
+
+
+def test_petition_heat_and_time_window(browser: Browser, live_server: str, artifacts) -> None:
+    page, watch = _open(browser, live_server)
+    assert page.locator("canvas.leaflet-heatmap-layer").count() == 0
+    page.get_by_text("信访热力", exact=True).click()
+    page.wait_for_function("Number(document.body.dataset.heat_petitions_cells) > 0", timeout=15_000)
+    assert page.locator("canvas.leaflet-heatmap-layer").count() == 1
+    year_sum = page.evaluate("document.body.dataset.heat_petitions_sum")
+    window = page.evaluate("document.body.dataset.heat_petitions_window")
+    assert window.endswith(NOW.date().isoformat())
+    page.select_option("#gs-window", "30")
+    page.wait_for_function(
+        f"document.body.dataset.heat_petitions_window !== '{window}'", timeout=15_000
+    )
+    assert int(page.evaluate("document.body.dataset.heat_petitions_sum")) < int(year_sum)
+    # The heat canvas has coloured pixels.
+    painted = page.evaluate(
+        """() => { const c = document.querySelector('canvas.leaflet-heatmap-layer');
+                   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                   let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }"""
+    )
+    page.select_option("#gs-window", "365")
+    page.wait_for_function(
+        f"document.body.dataset.heat_petitions_window === '{window}'", timeout=15_000
+    )
+    page.get_by_text("加装电梯热力", exact=True).click()
+    page.wait_for_function(
+        "Number(document.body.dataset.heat_elevator_retrofits_cells) > 0", timeout=15_000
+    )
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(artifacts / "onescreen-heat-1920x1080.png"))
+    assert painted > 100
+    assert watch.errors == [] and watch.foreign == []
+    page.close()
+
+
+def test_search_opens_the_compound_panel(browser: Browser, live_server: str, demo_conn) -> None:
+    page, watch = _open(browser, live_server)
+    cid, name = demo_conn.execute(
+        "SELECT id, name FROM compound ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    page.fill("#gs-search", name[:3])
+    page.locator("#gs-search-results li", has_text=name).first.click()
+    page.wait_for_function(f"document.body.dataset.panel === '{cid}'", timeout=15_000)
+    detail = page.locator("#gs-detail")
+    assert detail.is_visible()
+    assert name in detail.inner_text() and "业委会" in detail.inner_text()
+    assert page.locator("#gs-detail a.gs-link").get_attribute("href") == f"/compounds/{cid}"
+    page.click("#gs-detail-close")
+    assert not detail.is_visible()
+    page.fill("#gs-search", "不存在的小区名")
+    assert "没有找到" in page.locator("#gs-search-results").inner_text()
+    assert watch.errors == [] and watch.foreign == []
+    page.close()
+
+
+def test_clicking_a_compound_opens_its_panel(browser: Browser, live_server: str, demo_conn) -> None:
+    page, watch = _open(browser, live_server)
+    cid, lon, lat = demo_conn.execute(
+        "SELECT id, ST_X(p), ST_Y(p) FROM (SELECT id, ST_PointOnSurface(geom) p, ST_Area(geom) a FROM compound) s ORDER BY a DESC LIMIT 1"
+    ).fetchone()
+    pt = page.evaluate(
+        f"(() => {{ const m = {MAP}; const p = m.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()"
+    )
+    box = page.locator(".folium-map").bounding_box()
+    page.mouse.click(box["x"] + pt[0], box["y"] + pt[1])
+    page.wait_for_function(f"document.body.dataset.panel === '{cid}'", timeout=15_000)
+    assert page.locator("#gs-detail").is_visible()
+    assert watch.errors == [] and watch.foreign == []
+    page.close()
+
+
+def test_drill_down_street_community_compound(
+    browser: Browser, live_server: str, demo_conn
+) -> None:
+    page, watch = _open(browser, live_server)
+    street, community, cid = demo_conn.execute(
+        "SELECT street_code, community_code, id FROM compound ORDER BY id LIMIT 1"
+    ).fetchone()
+    zoom0 = page.evaluate(f"{MAP}.getZoom()")
+    page.select_option("#gs-street", street)
+    page.wait_for_function(f"document.body.dataset.area === '{street}'")
+    page.wait_for_timeout(400)
+    assert page.evaluate(f"{MAP}.getZoom()") > zoom0
+    assert page.locator("#gs-community").is_enabled()
+    page.select_option("#gs-community", community)
+    page.wait_for_function(f"document.body.dataset.area === '{community}'")
+    page.select_option("#gs-compound", str(cid))
+    page.wait_for_function(f"document.body.dataset.panel === '{cid}'", timeout=15_000)
+    assert watch.errors == [] and watch.foreign == []
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def gcj_server(app, demo_engine) -> Iterator[str]:  # noqa: ANN001
+    """The same data served with a GCJ-02 basemap (tiles from the server itself)."""
+    from geo_service.app import create_app
+
+    settings = replace(
+        app.config["GEO_SETTINGS"],
+        basemap="custom",
+        basemap_url="/static/img/favicon.svg?z={z}&x={x}&y={y}",
+        basemap_crs="gcj02",
+    )
+    gcj_app = create_app(settings, engine=demo_engine)
+    gcj_app.config.update(TESTING=True, FIXED_NOW=NOW)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = create_server(gcj_app, host="127.0.0.1", port=port, threads=4)
+    threading.Thread(target=server.run, daemon=True).start()
+    yield f"http://127.0.0.1:{port}"
+    server.close()
+
+
+def test_overlays_sit_on_gcj02_basemap_tiles(browser: Browser, gcj_server: str) -> None:
+    page, watch = _open(browser, gcj_server)
+    lon, lat = 120.158, 30.300
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    # A WGS-84 overlay point projects exactly where Web Mercator puts its GCJ-02 position,
+    # i.e. onto the GCJ-02 tiles, not ~500 m off.
+    err, shift = page.evaluate(
+        f"""(() => {{ const m = {MAP};
+             const a = m.options.crs.latLngToPoint(L.latLng({lat}, {lon}), 18);
+             const b = L.CRS.EPSG3857.latLngToPoint(L.latLng({glat}, {glon}), 18);
+             const c = L.CRS.EPSG3857.latLngToPoint(L.latLng({lat}, {lon}), 18);
+             return [a.distanceTo(b), a.distanceTo(c)]; }})()"""
+    )
+    assert page.evaluate(f"{MAP}.options.crs.code") == "GCJ02"
+    assert err < 0.5  # pixels at zoom 18 (~0.3 m)
+    assert shift > 500  # the GCJ-02 shift itself is hundreds of metres
+    # The inverse round-trips too (clicks land on the right feature).
+    back = page.evaluate(
+        f"(() => {{ const m = {MAP}; const p = m.options.crs.latLngToPoint(L.latLng({lat}, {lon}), 18);"
+        " const q = m.options.crs.pointToLatLng(p, 18); return [q.lat, q.lng]; })()"
+    )
+    assert back[0] == pytest.approx(lat, abs=1e-8) and back[1] == pytest.approx(lon, abs=1e-8)
+    assert page.locator(".leaflet-tile-pane img").count() > 0
+    assert watch.errors == [] and watch.foreign == []
     page.close()

@@ -47,5 +47,6 @@ def layer_features(layer_id: str) -> Response:
         abort(404, description=f"no layer {layer_id!r}; see /api/layers")
     bbox = validation.bbox(request.args)
     limit = validation.integer(request.args, "limit", default=1000, lo=1, hi=10_000)
-    fc = queries.features(get_db(), layers.REGISTRY[layer_id], bbox=bbox, limit=limit)
+    precision = validation.integer(request.args, "precision", default=7, lo=1, hi=9)
+    fc = queries.features(get_db(), layers.REGISTRY[layer_id], bbox=bbox, limit=limit, precision=precision)
     return jsonify(fc)

@@ -1,12 +1,15 @@
-"""HTML pages."""
+"""HTML pages: the one-screen map and the compound page."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response, abort, current_app, render_template
+
+import layers
 
 from .. import queries
 from ..db import get_db
 from ..mapbuilder import build_page
+from .maps import now
 
 bp = Blueprint("pages", __name__)
 
@@ -14,11 +17,21 @@ bp = Blueprint("pages", __name__)
 @bp.get("/")
 def overview() -> Response:
     conn = get_db()
-    summaries = queries.layer_summaries(conn)
     district = queries.district(conn)
     html = build_page(
-        summaries,
+        list(layers.REGISTRY.values()),
+        current_app.config["GEO_SETTINGS"],
         district_name=district["name"] if district else current_app.config["DISTRICT_NAME"],
         bounds=district["bbox"] if district else None,
+        years=queries.petition_years(conn),
+        categories=layers.REGISTRY["complaints"].field("category").vocabulary or {},
     )
     return Response(html, mimetype="text/html")
+
+
+@bp.get("/compounds/<int:compound_id>")
+def compound_page(compound_id: int) -> str:
+    rows = queries.compound_metrics(get_db(), now(), compound_id)
+    if not rows:
+        abort(404, description=f"no compound {compound_id}")
+    return render_template("compound.html", c=rows[0], as_of=now())

@@ -1,0 +1,125 @@
+"""Data for the one-screen map: compound metrics, KPIs, areas, heat grids, vector tiles.
+
+Tiles and grids carry an ETag (hash of the body) and Cache-Control, and answer
+If-None-Match with 304.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+
+import layers
+
+from .. import queries, validation
+from ..coords import wgs84_to_gcj02
+from ..db import get_db
+from ..errors import BadParameter
+
+bp = Blueprint("maps", __name__)
+TZ = ZoneInfo("Asia/Shanghai")
+COMPLAINT_CATEGORIES = ("all", *layers.REGISTRY["complaints"].field("category").vocabulary)  # type: ignore[arg-type]
+
+
+def now() -> dt.datetime:
+    """The service's clock (fixed in tests through the FIXED_NOW setting)."""
+    fixed = current_app.config.get("FIXED_NOW")
+    return fixed if fixed is not None else dt.datetime.now(TZ)
+
+
+def tile_centre(z: int, x: int, y: int) -> tuple[float, float]:
+    """Longitude and latitude of the centre of a Web Mercator tile."""
+    n = 2.0**z
+    lon = (x + 0.5) / n * 360.0 - 180.0
+    lat = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * (y + 0.5) / n))))
+    return lon, lat
+
+
+def gcj02_offset(lon: float, lat: float) -> tuple[float, float]:
+    """GCJ-02 minus WGS-84 at a point, in degrees."""
+    g = wgs84_to_gcj02(lon, lat)
+    return g[0] - lon, g[1] - lat
+
+
+def _cached(body: bytes, mimetype: str, max_age: int) -> Response:
+    resp = Response(body, mimetype=mimetype)
+    resp.set_etag(hashlib.blake2b(body, digest_size=16).hexdigest())
+    resp.cache_control.public = True
+    resp.cache_control.max_age = max_age
+    return resp.make_conditional(request)
+
+
+@bp.get("/api/compounds/metrics")
+def compound_metrics() -> Response:
+    metrics = queries.compound_metrics(get_db(), now())
+    body = current_app.json.dumps({"as_of": now().isoformat(), "compounds": metrics}).encode()
+    return _cached(body, "application/json", 60)
+
+
+@bp.get("/api/compounds/<int:compound_id>")
+def compound_summary(compound_id: int) -> Response:
+    rows = queries.compound_metrics(get_db(), now(), compound_id)
+    if not rows:
+        abort(404, description=f"no compound {compound_id}")
+    return jsonify(rows[0])
+
+
+@bp.get("/api/kpis")
+def kpis() -> Response:
+    conn = get_db()
+    metrics = queries.compound_metrics(conn, now())
+    return jsonify({"as_of": now().isoformat(), "kpis": queries.district_kpis(conn, metrics, now())})
+
+
+@bp.get("/api/areas")
+def areas() -> Response:
+    body = current_app.json.dumps(queries.area_index(get_db())).encode()
+    return _cached(body, "application/json", 300)
+
+
+@bp.get("/api/heat/<layer_id>")
+def heat(layer_id: str) -> Response:
+    if layer_id not in ("petitions", "elevator_retrofits"):
+        abort(404, description=f"no heat overlay {layer_id!r}; petitions or elevator_retrofits")
+    bbox = validation.bbox(request.args)
+    if bbox is None:
+        raise BadParameter("bbox", "required: minLon,minLat,maxLon,maxLat")
+    zoom = validation.integer(request.args, "zoom", default=13, lo=0, hi=22)
+    today = now().date()
+    if layer_id == "elevator_retrofits":
+        d0, d1 = dt.date(2000, 1, 1), today
+        if request.args.get("window"):
+            d0, d1 = validation.window(request.args, today)
+    else:
+        d0, d1 = validation.window(request.args, today)
+    stage = validation.choice(request.args, "stage", ("all", "completed", "pipeline"), "all")
+    cells = queries.heat_grid(get_db(), layer_id, bbox, zoom, d0, d1, stage)
+    body = current_app.json.dumps(
+        {"layer": layer_id, "zoom": zoom, "from": d0.isoformat(), "to": d1.isoformat(), "cell_px": queries.HEAT_CELL_PX,
+         "max": max((c[2] for c in cells), default=0), "cells": cells}  # fmt: skip
+    ).encode()
+    return _cached(body, "application/json", 60)
+
+
+@bp.get("/tiles/<layer_id>/<int:z>/<int:x>/<int:y>.pbf")
+def tile(layer_id: str, z: int, x: int, y: int) -> Response:
+    if layer_id not in queries.TILE_LAYERS:
+        abort(404, description=f"no tile layer {layer_id!r}; one of {', '.join(queries.TILE_LAYERS)}")
+    validation.tile_address(z, x, y)
+    filters: dict[str, object] = {}
+    if layer_id == "complaints":
+        days = validation.integer(request.args, "days", default=90, lo=1, hi=3660)
+        filters = {
+            "since": now() - dt.timedelta(days=days),
+            "status": validation.choice(request.args, "status", ("all", "open", "closed"), "all"),
+            "category": validation.choice(request.args, "category", COMPLAINT_CATEGORIES, "all"),
+        }
+    offset = (0.0, 0.0)
+    if validation.choice(request.args, "crs", ("wgs84", "gcj02"), "wgs84") == "gcj02":
+        offset = gcj02_offset(*tile_centre(z, x, y))
+    body = queries.vector_tile(get_db(), layer_id, z, x, y, offset, **filters)
+    return _cached(body, "application/vnd.mapbox-vector-tile", 300)

@@ -1,0 +1,260 @@
+"""Data behind the one-screen map: compound metrics, KPIs, vector tiles, heat grids,
+caching headers and parameter errors."""
+
+from __future__ import annotations
+
+import gzip
+import math
+
+import pytest
+
+from geo_service.mapbuilder import CHOROPLETH_METRICS
+from geo_service.routes.maps import gcj02_offset, tile_centre
+
+
+def _tile(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def _decode(body: bytes) -> dict:
+    import mapbox_vector_tile
+
+    return mapbox_vector_tile.decode(body)
+
+
+@pytest.fixture(scope="module")
+def dense_point(demo_conn) -> tuple[float, float]:
+    """The middle of the buildings of the compound with the most buildings."""
+    return demo_conn.execute(
+        "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(ST_Collect(geom)) AS c, count(*) AS n "
+        "FROM building GROUP BY compound_id ORDER BY n DESC, compound_id LIMIT 1) s"
+    ).fetchone()
+
+
+def test_metrics_match_hand_computed_figures(client, demo_conn) -> None:
+    body = client.get("/api/compounds/metrics").json
+    metrics = {m["id"]: m for m in body["compounds"]}
+    assert len(metrics) == demo_conn.execute("SELECT count(*) FROM compound").fetchone()[0]
+    cid = demo_conn.execute(
+        "SELECT compound_id FROM complaint GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()[0]
+    hh, n12, pet, members, buildings = demo_conn.execute(
+        """SELECT (SELECT count(*) FROM household WHERE compound_id = %(c)s),
+                  (SELECT count(*) FROM complaint WHERE compound_id = %(c)s
+                      AND created_at >= timestamptz '2026-11-22 21:00+08' - interval '365 days'),
+                  (SELECT count(*) FROM petition WHERE compound_id = %(c)s AND petition_date > date '2026-11-22' - 365),
+                  (SELECT count(*) FROM party_member WHERE compound_id = %(c)s),
+                  (SELECT count(*) FROM building WHERE compound_id = %(c)s)""",
+        {"c": cid},
+    ).fetchone()
+    m = metrics[cid]
+    assert m["households"] == hh and m["complaints_12m"] == n12 and m["petitions_12m"] == pet
+    assert m["complaints_per_100hh"] == pytest.approx(round(100 * n12 / hh, 2))
+    assert m["party_members_per_building"] == pytest.approx(round(members / buildings, 2))
+    for metric in CHOROPLETH_METRICS:
+        assert all(metric["id"] in row for row in metrics.values())
+
+
+def test_captain_share_counts_units_covered_by_either_captain(client, demo_conn) -> None:
+    cid = demo_conn.execute(
+        "SELECT compound_id FROM building_captain WHERE role = 'unit' LIMIT 1"
+    ).fetchone()[0]
+    units, covered = demo_conn.execute(
+        """SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM building_captain k
+               WHERE k.unit_id = u.id OR (k.role = 'building' AND k.building_id = u.building_id)))
+           FROM unit u WHERE u.compound_id = %s""",
+        (cid,),
+    ).fetchone()
+    m = client.get(f"/api/compounds/{cid}").json
+    assert m["captain_unit_share"] == pytest.approx(round(covered / units, 3))
+
+
+def test_kpis_are_the_years_targets(client, demo_conn) -> None:
+    k = {x["id"]: x for x in client.get("/api/kpis").json["kpis"]}
+    assert set(k) == {
+        "party_branch", "commissioner", "oc_formed", "oc_party_share", "professional_service",
+        "captain_system", "property_petitions", "income_disclosed", "e_voting",
+    }  # fmt: skip
+    assert k["oc_formed"]["target"] == 0.8 and k["captain_system"]["target"] == 0.6
+    assert k["property_petitions"]["target"] == -0.3 and k["property_petitions"]["op"] == "<="
+    formed, total = demo_conn.execute(
+        "SELECT count(*) FILTER (WHERE oc_formed), count(*) FROM compound"
+    ).fetchone()
+    assert k["oc_formed"]["value"] == pytest.approx(formed / total)
+    last, prev = demo_conn.execute(
+        "SELECT count(*) FILTER (WHERE petition_date > date '2026-11-22' - 365), "
+        "count(*) FILTER (WHERE petition_date <= date '2026-11-22' - 365 AND petition_date > date '2026-11-22' - 730) "
+        "FROM petition WHERE category = 'property'"
+    ).fetchone()
+    assert k["property_petitions"]["value"] == pytest.approx(last / prev - 1)
+
+
+def test_unknown_compound_is_404(client) -> None:
+    assert client.get("/api/compounds/999999").status_code == 404
+    assert client.get("/compounds/999999").status_code == 404
+
+
+def test_compound_page_shows_its_figures(client, demo_conn) -> None:
+    cid, name = demo_conn.execute("SELECT id, name FROM compound ORDER BY id LIMIT 1").fetchone()
+    html = client.get(f"/compounds/{cid}").get_data(as_text=True)
+    assert name in html and "业委会" in html and "加装电梯" in html
+
+
+@pytest.mark.parametrize(
+    "layer", ["buildings", "party_members", "building_captains", "complaints", "elevator_retrofits"]
+)
+def test_vector_tiles_hold_features_in_their_tile(client, dense_point, layer: str) -> None:
+    z = 16
+    x, y = _tile(*dense_point, z)
+    r = client.get(f"/tiles/{layer}/{z}/{x}/{y}.pbf?days=3650")
+    assert r.status_code == 200 and r.mimetype == "application/vnd.mapbox-vector-tile"
+    tile = _decode(r.data)
+    if layer in ("complaints", "elevator_retrofits") and layer not in tile:
+        pytest.fail(f"no {layer} in the busiest compound's tile")
+    feats = tile[layer]["features"]
+    assert feats
+    extent = tile[layer]["extent"]
+    for f in feats:
+        coords = f["geometry"]["coordinates"]
+        flat = coords if f["geometry"]["type"] == "Point" else coords[0]
+        pts = [flat] if f["geometry"]["type"] == "Point" else flat
+        assert all(-64 <= c <= extent + 64 for p in pts for c in p)
+    # no personal data in tiles
+    assert not {"name", "phone", "id_number"} & set(feats[0]["properties"])
+
+
+def test_people_are_aggregated_per_compound_below_z15_and_per_building_above(
+    client, dense_point, demo_conn
+) -> None:
+    x, y = _tile(*dense_point, 12)
+    low = _decode(client.get(f"/tiles/party_members/12/{x}/{y}.pbf").data)["party_members"][
+        "features"
+    ]
+    x, y = _tile(*dense_point, 16)
+    high = _decode(client.get(f"/tiles/party_members/16/{x}/{y}.pbf").data)["party_members"][
+        "features"
+    ]
+    compound_ids = {f["properties"]["compound_id"] for f in low}
+    assert all(f["properties"]["id"] == f["properties"]["compound_id"] for f in low)
+    some = next(iter(compound_ids))
+    n = demo_conn.execute(
+        "SELECT count(*) FROM party_member WHERE compound_id = %s", (some,)
+    ).fetchone()[0]
+    assert next(f for f in low if f["properties"]["id"] == some)["properties"]["n"] == n
+    bid = high[0]["properties"]["id"]
+    n_b = demo_conn.execute(
+        "SELECT count(*) FROM party_member WHERE building_id = %s", (bid,)
+    ).fetchone()[0]
+    assert high[0]["properties"]["n"] == n_b
+
+
+def test_tiles_below_a_layers_zoom_are_empty_and_filters_apply(client, dense_point) -> None:
+    x, y = _tile(*dense_point, 12)
+    assert client.get(f"/tiles/buildings/12/{x}/{y}.pbf").data == b""
+    x, y = _tile(*dense_point, 15)
+    every = _decode(client.get(f"/tiles/complaints/15/{x}/{y}.pbf?days=3650").data)["complaints"][
+        "features"
+    ]
+    opened = _decode(client.get(f"/tiles/complaints/15/{x}/{y}.pbf?days=3650&status=open").data)
+    open_feats = opened.get("complaints", {"features": []})["features"]
+    assert len(open_feats) < len(every)
+    assert all(f["properties"]["open"] for f in open_feats)
+    parking = _decode(
+        client.get(f"/tiles/complaints/15/{x}/{y}.pbf?days=3650&category=parking").data
+    )["complaints"]["features"]
+    assert parking and all(f["properties"]["category"] == "parking" for f in parking)
+
+
+def test_gcj02_tiles_are_shifted_by_the_local_offset(client, dense_point) -> None:
+    z = 17
+    x, y = _tile(*dense_point, z)
+    wgs = _decode(client.get(f"/tiles/buildings/{z}/{x}/{y}.pbf").data)
+    lon, lat = tile_centre(z, x, y)
+    dx, dy = gcj02_offset(lon, lat)
+    assert 0.002 < abs(dx) < 0.01 and 0.001 < abs(dy) < 0.01  # hundreds of metres
+    # The same building, requested on a GCJ-02 basemap, sits where GCJ-02 puts it.
+    shifted_x, shifted_y = _tile(dense_point[0] + dx, dense_point[1] + dy, z)
+    gcj = _decode(client.get(f"/tiles/buildings/{z}/{shifted_x}/{shifted_y}.pbf?crs=gcj02").data)
+    ids_wgs = {f["properties"]["id"] for f in wgs["buildings"]["features"]}
+    ids_gcj = {f["properties"]["id"] for f in gcj["buildings"]["features"]}
+    assert ids_wgs & ids_gcj
+
+
+def test_tiles_and_grids_are_cacheable(client, dense_point) -> None:
+    x, y = _tile(*dense_point, 15)
+    r = client.get(f"/tiles/buildings/15/{x}/{y}.pbf")
+    assert r.headers["ETag"] and "max-age=300" in r.headers["Cache-Control"]
+    again = client.get(
+        f"/tiles/buildings/15/{x}/{y}.pbf", headers={"If-None-Match": r.headers["ETag"]}
+    )
+    assert again.status_code == 304 and again.data == b""
+    g = client.get("/api/heat/petitions?bbox=120.0,30.2,120.3,30.5&zoom=12")
+    assert g.headers["ETag"] and "max-age" in g.headers["Cache-Control"]
+    assert (
+        client.get(
+            "/api/heat/petitions?bbox=120.0,30.2,120.3,30.5&zoom=12",
+            headers={"If-None-Match": g.headers["ETag"]},
+        ).status_code
+        == 304
+    )
+
+
+def test_heat_grid_aggregates_and_follows_the_window(client, demo_conn) -> None:
+    bbox = "119.9,30.1,120.4,30.6"
+    g365 = client.get(f"/api/heat/petitions?bbox={bbox}&zoom=12&window=365").json
+    g30 = client.get(f"/api/heat/petitions?bbox={bbox}&zoom=12&window=30").json
+    total365 = demo_conn.execute(
+        "SELECT count(*) FROM petition WHERE petition_date > date '2026-11-22' - 365"
+    ).fetchone()[0]
+    assert sum(c[2] for c in g365["cells"]) == total365
+    assert len(g365["cells"]) < total365  # aggregated, not every point
+    assert sum(c[2] for c in g30["cells"]) < total365
+    y = client.get(f"/api/heat/petitions?bbox={bbox}&zoom=12&window=year:2025").json
+    n2025 = demo_conn.execute(
+        "SELECT count(*) FROM petition WHERE extract(year FROM petition_date) = 2025"
+    ).fetchone()[0]
+    assert sum(c[2] for c in y["cells"]) == n2025 and y["from"] == "2025-01-01"
+    coarse = client.get(f"/api/heat/petitions?bbox={bbox}&zoom=10&window=365").json
+    assert len(coarse["cells"]) < len(g365["cells"])
+    done = client.get(f"/api/heat/elevator_retrofits?bbox={bbox}&zoom=12&stage=completed").json
+    n_done = demo_conn.execute(
+        "SELECT count(*) FROM elevator_retrofit WHERE stage = 'completed'"
+    ).fetchone()[0]
+    assert sum(c[2] for c in done["cells"]) == n_done
+
+
+def test_responses_are_gzipped(client) -> None:
+    r = client.get("/api/compounds/metrics", headers={"Accept-Encoding": "gzip"})
+    assert r.headers.get("Content-Encoding") == "gzip"
+    assert b"compounds" in gzip.decompress(r.data)
+
+
+@pytest.mark.parametrize(
+    ("url", "parameter"),
+    [
+        ("/api/heat/petitions?zoom=12", "bbox"),
+        ("/api/heat/petitions?bbox=120,30,120.2,30.4&window=7", "window"),
+        ("/api/heat/petitions?bbox=120,30,120.2,30.4&window=year:1999", "window"),
+        ("/api/heat/petitions?bbox=120,30,120.2,30.4&zoom=40", "zoom"),
+        ("/api/heat/elevator_retrofits?bbox=120,30,120.2,30.4&stage=done", "stage"),
+        ("/tiles/buildings/23/0/0.pbf", "z"),
+        ("/tiles/buildings/3/8/0.pbf", "x"),
+        ("/tiles/buildings/3/0/9.pbf", "y"),
+        ("/tiles/complaints/15/1/1.pbf?status=pending", "status"),
+        ("/tiles/complaints/15/1/1.pbf?category=weather", "category"),
+        ("/tiles/complaints/15/1/1.pbf?crs=bd09", "crs"),
+        ("/api/layers/compounds/features?precision=12", "precision"),
+    ],
+)
+def test_bad_map_parameters_are_400(client, url: str, parameter: str) -> None:
+    r = client.get(url)
+    assert r.status_code == 400, r.data
+    assert r.json["parameter"] == parameter
+
+
+def test_unknown_tile_layer_or_heat_is_404(client) -> None:
+    assert client.get("/tiles/residents/15/1/1.pbf").status_code == 404
+    assert client.get("/api/heat/complaints?bbox=120,30,120.2,30.4").status_code == 404
