@@ -20,11 +20,26 @@ from .settings import Settings
 # Choropleth metrics of the compound layer: id, Chinese label, kind, and for numbers
 # whether high values are bad (red) or good (green).
 CHOROPLETH_METRICS = [
-    {"id": "complaints_per_100hh", "label": "投诉（每百户，近12个月）", "kind": "number", "high_is": "bad"},
+    {
+        "id": "complaints_per_100hh",
+        "label": "投诉（每百户，近12个月）",
+        "kind": "number",
+        "high_is": "bad",
+    },
     {"id": "petitions_12m", "label": "信访件数（近12个月）", "kind": "number", "high_is": "bad"},
     {"id": "captain_unit_share", "label": "楼道长覆盖单元比例", "kind": "share", "high_is": "good"},
-    {"id": "party_members_per_building", "label": "每幢楼党员数（一名党员一幢楼）", "kind": "number", "high_is": "good"},
-    {"id": "buildings_without_party_member", "label": "无党员楼栋数", "kind": "number", "high_is": "bad"},
+    {
+        "id": "party_members_per_building",
+        "label": "每幢楼党员数（一名党员一幢楼）",
+        "kind": "number",
+        "high_is": "good",
+    },
+    {
+        "id": "buildings_without_party_member",
+        "label": "无党员楼栋数",
+        "kind": "number",
+        "high_is": "bad",
+    },
     {
         "id": "oc_formed",
         "label": "业委会组建",
@@ -108,14 +123,19 @@ class _OneScreen(JSCSSMixin, MacroElement):
     """Loads the page's scripts after Leaflet and calls GeoService.start(map) once folium
     has created the map."""
 
-    _template = Template("{% macro script(this, kwargs) %}GeoService.start({{ this._parent.get_name() }});{% endmacro %}")
+    _template = Template(
+        "{% macro script(this, kwargs) %}GeoService.start({{ this._parent.get_name() }});{% endmacro %}"
+    )
 
     def __init__(self) -> None:
         super().__init__()
         self._name = "OneScreen"
         self.default_js = [
             ("leaflet_heat", vendor_url("leaflet.heat", "dist/leaflet-heat.js")),
-            ("vectorgrid", vendor_url("leaflet.vectorgrid", "dist/Leaflet.VectorGrid.bundled.min.js")),
+            (
+                "vectorgrid",
+                vendor_url("leaflet.vectorgrid", "dist/Leaflet.VectorGrid.bundled.min.js"),
+            ),
             ("gcj02", "/static/js/gcj02.js"),
             ("onescreen", "/static/js/onescreen.js"),
         ]
@@ -132,7 +152,9 @@ def _basemap(settings: Settings) -> dict | None:
         "url": url.replace("{key}", settings.tianditu_key or ""),
         "attribution": attribution,
         "subdomains": subdomains,
-        "name": {"osm": "OpenStreetMap", "amap": "高德地图", "tianditu": "天地图"}[settings.basemap],
+        "name": {"osm": "OpenStreetMap", "amap": "高德地图", "tianditu": "天地图"}[
+            settings.basemap
+        ],
     }
 
 
@@ -146,7 +168,11 @@ def build_page(
 ) -> str:
     """HTML of the one-screen map. ``layer_list`` comes from the registry; nothing here
     queries the database, and no data is inlined beyond this small configuration."""
-    center = [30.33, 120.15] if bounds is None else [(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2]
+    center = (
+        [30.33, 120.15]
+        if bounds is None
+        else [(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2]
+    )
     m = offline_map(
         location=center,
         zoom_start=12,
@@ -159,19 +185,33 @@ def build_page(
         crs="GCJ02" if settings.gcj02 else "EPSG3857",
         zoom_control=True,
     )
+    # Only Leaflet itself: the page uses none of folium's other defaults (jQuery,
+    # Bootstrap, Font Awesome, awesome-markers), which would cost ~130 kB and parse time.
+    m.default_js = [js for js in m.default_js if js[0] == "leaflet"]
+    m.default_css = [css for css in m.default_css if css[0] == "leaflet_css"]
     root = m.get_root()
     title = f"{district_name}小区治理一张图"
     root.title = title
     header = root.header
-    header.add_child(folium.Element('<link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml">'), name="favicon")
+    header.add_child(
+        folium.Element('<link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml">'),
+        name="favicon",
+    )
     root.html.add_child(
         folium.Element(
             PAGE.format(
                 title=escape(title),
                 district=escape(district_name),
-                metric_options="".join(f'<option value="{c["id"]}">{escape(c["label"])}</option>' for c in CHOROPLETH_METRICS),
-                year_options="".join(f'<option value="year:{y}">{y}年</option>' for y in sorted(years, reverse=True)),
-                category_options="".join(f'<option value="{k}">{escape(v)}</option>' for k, v in categories.items()),
+                metric_options="".join(
+                    f'<option value="{c["id"]}">{escape(c["label"])}</option>'
+                    for c in CHOROPLETH_METRICS
+                ),
+                year_options="".join(
+                    f'<option value="year:{y}">{y}年</option>' for y in sorted(years, reverse=True)
+                ),
+                category_options="".join(
+                    f'<option value="{k}">{escape(v)}</option>' for k, v in categories.items()
+                ),
             )
         )
     )

@@ -93,7 +93,9 @@ def district(conn: sa.Connection) -> dict | None:
 
 def petition_years(conn: sa.Connection) -> list[int]:
     """Calendar years that have petitions, for the time-window selector."""
-    rows = conn.execute(sa.text("SELECT DISTINCT extract(year FROM petition_date)::int FROM petition ORDER BY 1"))
+    rows = conn.execute(
+        sa.text("SELECT DISTINCT extract(year FROM petition_date)::int FROM petition ORDER BY 1")
+    )
     return [r[0] for r in rows]
 
 
@@ -115,10 +117,12 @@ pet12 AS (SELECT compound_id, count(*) AS n FROM petition
 pm AS (SELECT compound_id, count(*) AS members, count(DISTINCT building_id) AS buildings_with
        FROM party_member GROUP BY compound_id),
 cov AS (SELECT u.compound_id, count(*) AS units,
-               count(*) FILTER (WHERE EXISTS (
-                   SELECT 1 FROM building_captain k
-                   WHERE k.unit_id = u.id OR (k.role = 'building' AND k.building_id = u.building_id))) AS covered
-        FROM unit u GROUP BY u.compound_id),
+               count(*) FILTER (WHERE uc.unit_id IS NOT NULL OR bc.building_id IS NOT NULL) AS covered
+        FROM unit u
+        LEFT JOIN (SELECT DISTINCT unit_id FROM building_captain WHERE role = 'unit') uc ON uc.unit_id = u.id
+        LEFT JOIN (SELECT DISTINCT building_id FROM building_captain WHERE role = 'building') bc
+               ON bc.building_id = u.building_id
+        GROUP BY u.compound_id),
 ret AS (SELECT compound_id, count(*) FILTER (WHERE stage = 'completed') AS done,
                count(*) FILTER (WHERE stage <> 'completed') AS pipeline
         FROM elevator_retrofit GROUP BY compound_id)
@@ -146,17 +150,17 @@ LEFT JOIN pet12 ON pet12.compound_id = c.id
 LEFT JOIN pm ON pm.compound_id = c.id
 LEFT JOIN cov ON cov.compound_id = c.id
 LEFT JOIN ret ON ret.compound_id = c.id
-{where}
 ORDER BY c.id
 """
 
-CAPTAIN_SYSTEM_SHARE = 0.5  # a compound "has a building-captain system" when half its units are covered
+CAPTAIN_SYSTEM_SHARE = (
+    0.5  # a compound "has a building-captain system" when half its units are covered
+)
 
 
-def compound_metrics(conn: sa.Connection, now: dt.datetime, compound_id: int | None = None) -> list[dict]:
+def compound_metrics(conn: sa.Connection, now: dt.datetime) -> list[dict]:
     """Per-compound figures for the choropleth, the compound panel and the KPIs."""
-    where = "WHERE c.id = :cid" if compound_id is not None else ""
-    rows = conn.execute(sa.text(_COMPOUND_METRICS_SQL.format(where=where)), {"now": now, "cid": compound_id})
+    rows = conn.execute(sa.text(_COMPOUND_METRICS_SQL), {"now": now})
     out = []
     for r in rows.mappings():
         d = dict(r)
@@ -183,9 +187,27 @@ def district_kpis(conn: sa.Connection, metrics: list[dict], now: dt.datetime) ->
 
     change = (prop_last / prop_prev - 1) if prop_prev else None
     return [
-        {"id": "party_branch", "label": "小区党组织覆盖率", "value": share(lambda m: m["has_party_branch"]), "target": 1.0, "op": ">="},
-        {"id": "commissioner", "label": "小区专员覆盖率", "value": share(lambda m: m["has_commissioner"]), "target": 1.0, "op": ">="},
-        {"id": "oc_formed", "label": "业委会组建率", "value": share(lambda m: m["oc_formed"]), "target": 0.8, "op": ">="},
+        {
+            "id": "party_branch",
+            "label": "小区党组织覆盖率",
+            "value": share(lambda m: m["has_party_branch"]),
+            "target": 1.0,
+            "op": ">=",
+        },
+        {
+            "id": "commissioner",
+            "label": "小区专员覆盖率",
+            "value": share(lambda m: m["has_commissioner"]),
+            "target": 1.0,
+            "op": ">=",
+        },
+        {
+            "id": "oc_formed",
+            "label": "业委会组建率",
+            "value": share(lambda m: m["oc_formed"]),
+            "target": 0.8,
+            "op": ">=",
+        },
         {
             "id": "oc_party_share",
             "label": "业委会党员占比（平均）",
@@ -194,7 +216,13 @@ def district_kpis(conn: sa.Connection, metrics: list[dict], now: dt.datetime) ->
             "op": ">=",
             "detail": f"{sum(1 for m in formed if m['oc_party_share'] >= 0.5)}/{len(formed)} 个业委会党员占比≥50%",
         },
-        {"id": "professional_service", "label": "专业物业覆盖率", "value": share(lambda m: m["property_service"] == "professional"), "target": 1.0, "op": ">="},
+        {
+            "id": "professional_service",
+            "label": "专业物业覆盖率",
+            "value": share(lambda m: m["property_service"] == "professional"),
+            "target": 1.0,
+            "op": ">=",
+        },
         {
             "id": "captain_system",
             "label": "楼道长制度覆盖率",
@@ -211,8 +239,20 @@ def district_kpis(conn: sa.Connection, metrics: list[dict], now: dt.datetime) ->
             "op": "<=",
             "detail": f"近12个月 {prop_last} 件，上年同期 {prop_prev} 件",
         },
-        {"id": "income_disclosed", "label": "经营性收益公开率", "value": share(lambda m: m["income_disclosed"]), "target": 0.8, "op": ">="},
-        {"id": "e_voting", "label": "电子投票使用率", "value": share(lambda m: m["e_voting"]), "target": 0.5, "op": ">="},
+        {
+            "id": "income_disclosed",
+            "label": "经营性收益公开率",
+            "value": share(lambda m: m["income_disclosed"]),
+            "target": 0.8,
+            "op": ">=",
+        },
+        {
+            "id": "e_voting",
+            "label": "电子投票使用率",
+            "value": share(lambda m: m["e_voting"]),
+            "target": 0.5,
+            "op": ">=",
+        },
     ]
 
 
@@ -268,7 +308,13 @@ TILE_LAYERS = tuple(_TILE_SQL)
 
 
 def vector_tile(
-    conn: sa.Connection, name: str, z: int, x: int, y: int, offset: tuple[float, float] = (0.0, 0.0), **filters: object
+    conn: sa.Connection,
+    name: str,
+    z: int,
+    x: int,
+    y: int,
+    offset: tuple[float, float] = (0.0, 0.0),
+    **filters: object,
 ) -> bytes:
     """One Mapbox vector tile (layer ``name``) made by ST_AsMVT; empty below the layer's zoom.
 
@@ -314,7 +360,11 @@ def heat_grid(
     if layer == "petitions":
         source = "SELECT geom FROM petition WHERE petition_date >= :d0 AND petition_date <= :d1"
     elif layer == "elevator_retrofits":
-        cond = {"completed": "stage = 'completed'", "pipeline": "stage <> 'completed'", "all": "true"}[stage]
+        cond = {
+            "completed": "stage = 'completed'",
+            "pipeline": "stage <> 'completed'",
+            "all": "true",
+        }[stage]
         source = (
             "SELECT geom FROM elevator_retrofit WHERE "
             f"{cond} AND coalesce(completed_date, construction_date, approved_date, consultation_date, intent_date) "
@@ -336,7 +386,9 @@ def heat_grid(
 def area_index(conn: sa.Connection) -> dict:
     """Streets and communities with their bounding boxes, for the drill-down selectors."""
     streets = conn.execute(
-        sa.text("SELECT street_code, name, ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) FROM street ORDER BY street_code")
+        sa.text(
+            "SELECT street_code, name, ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) FROM street ORDER BY street_code"
+        )
     ).all()
     comms = conn.execute(
         sa.text(
@@ -346,5 +398,7 @@ def area_index(conn: sa.Connection) -> dict:
     ).all()
     return {
         "streets": [{"code": r[0], "name": r[1], "bbox": list(r[2:6])} for r in streets],
-        "communities": [{"code": r[0], "street_code": r[1], "name": r[2], "bbox": list(r[3:7])} for r in comms],
+        "communities": [
+            {"code": r[0], "street_code": r[1], "name": r[2], "bbox": list(r[3:7])} for r in comms
+        ],
     }

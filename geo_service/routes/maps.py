@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import threading
+import time
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
@@ -45,6 +47,34 @@ def gcj02_offset(lon: float, lat: float) -> tuple[float, float]:
     return g[0] - lon, g[1] - lat
 
 
+_METRICS_TTL = 60.0
+_metrics_cache: dict[tuple, tuple[float, list[dict]]] = {}
+_metrics_lock = threading.Lock()
+
+
+def cached_metrics() -> list[dict]:
+    """Per-compound figures, computed at most once a minute per database: the page, the
+    KPIs and the panel all read them, and the 12-month windows barely move in a minute."""
+    key = (current_app.extensions["geo_engine"].url, now().replace(second=0, microsecond=0))
+    with _metrics_lock:
+        hit = _metrics_cache.get(key)
+        if hit and time.monotonic() - hit[0] < _METRICS_TTL:
+            return hit[1]
+    metrics = queries.compound_metrics(get_db(), now())
+    with _metrics_lock:
+        _metrics_cache.clear()
+        _metrics_cache[key] = (time.monotonic(), metrics)
+    return metrics
+
+
+def compound_figures(compound_id: int) -> dict:
+    """One compound's figures (from the minute's cache), or 404."""
+    for m in cached_metrics():
+        if m["id"] == compound_id:
+            return m
+    abort(404, description=f"no compound {compound_id}")
+
+
 def _cached(body: bytes, mimetype: str, max_age: int) -> Response:
     resp = Response(body, mimetype=mimetype)
     resp.set_etag(hashlib.blake2b(body, digest_size=16).hexdigest())
@@ -55,24 +85,21 @@ def _cached(body: bytes, mimetype: str, max_age: int) -> Response:
 
 @bp.get("/api/compounds/metrics")
 def compound_metrics() -> Response:
-    metrics = queries.compound_metrics(get_db(), now())
-    body = current_app.json.dumps({"as_of": now().isoformat(), "compounds": metrics}).encode()
+    body = current_app.json.dumps(
+        {"as_of": now().isoformat(), "compounds": cached_metrics()}
+    ).encode()
     return _cached(body, "application/json", 60)
 
 
 @bp.get("/api/compounds/<int:compound_id>")
 def compound_summary(compound_id: int) -> Response:
-    rows = queries.compound_metrics(get_db(), now(), compound_id)
-    if not rows:
-        abort(404, description=f"no compound {compound_id}")
-    return jsonify(rows[0])
+    return jsonify(compound_figures(compound_id))
 
 
 @bp.get("/api/kpis")
 def kpis() -> Response:
-    conn = get_db()
-    metrics = queries.compound_metrics(conn, now())
-    return jsonify({"as_of": now().isoformat(), "kpis": queries.district_kpis(conn, metrics, now())})
+    kpis = queries.district_kpis(get_db(), cached_metrics(), now())
+    return jsonify({"as_of": now().isoformat(), "kpis": kpis})
 
 
 @bp.get("/api/areas")
@@ -99,8 +126,15 @@ def heat(layer_id: str) -> Response:
     stage = validation.choice(request.args, "stage", ("all", "completed", "pipeline"), "all")
     cells = queries.heat_grid(get_db(), layer_id, bbox, zoom, d0, d1, stage)
     body = current_app.json.dumps(
-        {"layer": layer_id, "zoom": zoom, "from": d0.isoformat(), "to": d1.isoformat(), "cell_px": queries.HEAT_CELL_PX,
-         "max": max((c[2] for c in cells), default=0), "cells": cells}  # fmt: skip
+        {
+            "layer": layer_id,
+            "zoom": zoom,
+            "from": d0.isoformat(),
+            "to": d1.isoformat(),
+            "cell_px": queries.HEAT_CELL_PX,
+            "max": max((c[2] for c in cells), default=0),
+            "cells": cells,
+        }  # fmt: skip
     ).encode()
     return _cached(body, "application/json", 60)
 
@@ -108,7 +142,9 @@ def heat(layer_id: str) -> Response:
 @bp.get("/tiles/<layer_id>/<int:z>/<int:x>/<int:y>.pbf")
 def tile(layer_id: str, z: int, x: int, y: int) -> Response:
     if layer_id not in queries.TILE_LAYERS:
-        abort(404, description=f"no tile layer {layer_id!r}; one of {', '.join(queries.TILE_LAYERS)}")
+        abort(
+            404, description=f"no tile layer {layer_id!r}; one of {', '.join(queries.TILE_LAYERS)}"
+        )
     validation.tile_address(z, x, y)
     filters: dict[str, object] = {}
     if layer_id == "complaints":

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template
+from flask import Blueprint, Response, current_app, render_template
 
 import layers
 
 from .. import queries
 from ..db import get_db
 from ..mapbuilder import build_page
-from .maps import now
+from .maps import compound_figures, now
 
 bp = Blueprint("pages", __name__)
 
@@ -31,7 +31,4 @@ def overview() -> Response:
 
 @bp.get("/compounds/<int:compound_id>")
 def compound_page(compound_id: int) -> str:
-    rows = queries.compound_metrics(get_db(), now(), compound_id)
-    if not rows:
-        abort(404, description=f"no compound {compound_id}")
-    return render_template("compound.html", c=rows[0], as_of=now())
+    return render_template("compound.html", c=compound_figures(compound_id), as_of=now())

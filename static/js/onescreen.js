@@ -167,12 +167,19 @@
     function outline(id, label, on) {
       var l = layerCfg[id];
       var gl = L.geoJSON(null, { pane: "gs-areas", interactive: false, style: function () { return l.style; } });
+      var loaded = false;
+      function load() {
+        if (loaded) { return; }
+        loaded = true;
+        getJSON("/api/layers/" + id + "/features?limit=10000&precision=6").then(function (fc) {
+          gl.addData(fc);
+          mark("drawn_" + id, fc.features.length);
+        }).catch(showError);
+      }
+      gl.on("add", load);  // fetched when first shown
       control.addOverlay(gl, label);
       if (on) { gl.addTo(map); }
-      return getJSON("/api/layers/" + id + "/features?limit=10000&precision=6").then(function (fc) {
-        gl.addData(fc);
-        mark("drawn_" + id, fc.features.length);
-      });
+      return gl;
     }
 
     // -- heat overlays ------------------------------------------------------------------
@@ -427,9 +434,9 @@
       applyMetric();
       mark("drawn_compounds", res[0].features.length);
     }).catch(showError);
-    outline("streets", "街道边界", true).catch(showError);
-    outline("communities", "社区边界", true).catch(showError);
-    outline("grids", "网格", false).catch(showError);
+    outline("streets", "街道边界", true);
+    outline("communities", "社区边界", true);
+    outline("grids", "网格", false);
     getJSON("/api/kpis").then(renderKpis).catch(showError);
   }
 

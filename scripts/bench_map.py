@@ -1,0 +1,284 @@
+#!/usr/bin/env python3
+"""Benchmark the one-screen map against a naive folium page, at district (and city) scale.
+
+For each scale: loads the demo into a throwaway embedded cluster (never the user's data),
+serves the app with waitress on loopback, and measures in headless Chromium:
+
+* our page ``/`` (data fetched from the API: GeoJSON for areas and compounds, vector
+  tiles for dense layers, heat grids), and
+* a naive folium page inlining the same default layers (streets, communities and the
+  compound choropleth with its metric) as GeoJSON in the HTML, the common way to use
+  folium; its libraries are served from /static too so only the data path differs.
+
+It prints bytes transferred (encoded) and time until the map is idle (median of runs),
+then vector-tile latency at z14 (every tile over the district, every tile layer drawn at
+z14) and heat-grid latency (views at zooms 11-16, three time windows), p50/p95, with the
+issue's targets: initial transfer <= 1.5 MB; time to idle <= 1/3 of the naive page's;
+z14 tile p95 <= 50 ms; heat grid p95 <= 150 ms; city within 1.5x of district.
+
+Usage: scripts/bench_map.py [--scales district[,city]] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import random
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import folium  # noqa: E402
+import requests  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+from waitress.server import create_server  # noqa: E402
+
+import layers  # noqa: E402
+from geo_service import db, queries  # noqa: E402
+from geo_service.app import create_app  # noqa: E402
+from geo_service.assets import offline_map  # noqa: E402
+from geo_service.cluster import Cluster  # noqa: E402
+from geo_service.demo.load import load_demo  # noqa: E402
+from geo_service.settings import Settings  # noqa: E402
+
+AS_OF = dt.date(2026, 11, 22)
+NOW = dt.datetime(2026, 11, 22, 21, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
+
+
+def naive_page(engine: sa.Engine) -> str:
+    """folium as commonly used: every default layer inlined into the HTML."""
+    with engine.connect() as conn:
+        district = queries.district(conn)
+        fcs = {
+            lid: queries.features(conn, layers.REGISTRY[lid], limit=1_000_000)
+            for lid in ("streets", "communities", "compounds")
+        }
+        metrics = {m["id"]: m for m in queries.compound_metrics(conn, NOW)}
+    for f in fcs["compounds"]["features"]:
+        f["properties"].update(metrics[f["id"]])
+    b = district["bbox"]
+    m = offline_map(location=[(b[1] + b[3]) / 2, (b[0] + b[2]) / 2], zoom_start=12)
+    values = sorted(v["complaints_per_100hh"] for v in metrics.values())
+    breaks = [values[int(q * (len(values) - 1))] for q in (0.2, 0.4, 0.6, 0.8)]
+    palette = ["#1a9641", "#a6d96a", "#ffffbf", "#fdae61", "#d7191c"]
+
+    def colour(f: dict) -> dict:
+        v = f["properties"]["complaints_per_100hh"]
+        return {
+            "fillColor": palette[sum(v >= b for b in breaks)],
+            "color": "#2c3e50",
+            "weight": 0.6,
+            "fillOpacity": 0.72,
+        }
+
+    # folium.Choropleth would need d3 from a CDN for its legend; GeoJson with a style
+    # function draws the same choropleth from the same inlined data.
+    folium.GeoJson(
+        fcs["compounds"], name="小区", style_function=colour,
+        tooltip=folium.GeoJsonTooltip(fields=["name", "complaints_per_100hh"]),
+    ).add_to(m)  # fmt: skip
+    folium.GeoJson(
+        fcs["communities"],
+        name="社区",
+        style_function=lambda f: {"color": "#777", "weight": 1, "fillOpacity": 0},
+    ).add_to(m)
+    folium.GeoJson(
+        fcs["streets"],
+        name="街道",
+        style_function=lambda f: {"color": "#c0392b", "weight": 2, "fillOpacity": 0},
+    ).add_to(m)
+    folium.LayerControl().add_to(m)
+    return m.get_root().render()
+
+
+def serve(app) -> tuple[str, object]:  # noqa: ANN001
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = create_server(app, host="127.0.0.1", port=port, threads=8)
+    threading.Thread(target=server.run, daemon=True).start()
+    return f"http://127.0.0.1:{port}", server
+
+
+def measure_page(browser, url: str, ready_js: str | None, runs: int) -> dict:  # noqa: ANN001
+    """Median bytes (encoded, all requests) and time until the map is idle."""
+    out_bytes, out_ms = [], []
+    for _ in range(runs):
+        ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
+        page = ctx.new_page()
+        sizes: list[int] = []
+        page.on(
+            "requestfinished",
+            lambda r, sizes=sizes: sizes.append(
+                r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"]
+            ),
+        )
+        t0 = time.perf_counter()
+        page.goto(url, wait_until="networkidle", timeout=120_000)
+        if ready_js:
+            page.wait_for_function(ready_js, timeout=120_000)
+        page.evaluate(
+            "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+        )
+        out_ms.append((time.perf_counter() - t0) * 1000)
+        out_bytes.append(sum(sizes))
+        ctx.close()
+    return {"bytes": statistics.median(out_bytes), "ms": statistics.median(out_ms)}
+
+
+def _tile_range(bbox: list[float], z: int) -> list[tuple[int, int]]:
+    def xy(lon: float, lat: float) -> tuple[int, int]:
+        n = 2**z
+        return int((lon + 180) / 360 * n), int(
+            (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+        )
+
+    x0, y1 = xy(bbox[0], bbox[1])
+    x1, y0 = xy(bbox[2], bbox[3])
+    return [(x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+
+
+def p(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+
+
+def measure_tiles(base: str, bbox: list[float]) -> list[float]:
+    sess = requests.Session()
+    sess.headers["Accept-Encoding"] = "gzip"
+    z14 = [lid for lid in queries.TILE_LAYERS if layers.REGISTRY[lid].min_zoom <= 14]
+    times = []
+    for x, y in _tile_range(bbox, 14):
+        for lid in z14:
+            t0 = time.perf_counter()
+            r = sess.get(f"{base}/tiles/{lid}/14/{x}/{y}.pbf")
+            times.append((time.perf_counter() - t0) * 1000)
+            r.raise_for_status()
+    return times
+
+
+def measure_heat(base: str, bbox: list[float]) -> list[float]:
+    rnd = random.Random(3)
+    sess = requests.Session()
+    sess.headers["Accept-Encoding"] = "gzip"
+    times = []
+    for z in range(11, 17):
+        span_x = 1920 / 256 * 360 / 2**z
+        span_y = span_x * 0.56
+        for _ in range(8):
+            cx = rnd.uniform(bbox[0], bbox[2])
+            cy = rnd.uniform(bbox[1], bbox[3])
+            box = f"{cx - span_x / 2:.5f},{cy - span_y / 2:.5f},{cx + span_x / 2:.5f},{cy + span_y / 2:.5f}"
+            for layer, extra in (
+                ("petitions", "window=365"),
+                ("petitions", "window=30"),
+                ("elevator_retrofits", "stage=completed"),
+            ):
+                t0 = time.perf_counter()
+                r = sess.get(f"{base}/api/heat/{layer}?bbox={box}&zoom={z}&{extra}")
+                times.append((time.perf_counter() - t0) * 1000)
+                r.raise_for_status()
+    return times
+
+
+def run_scale(scale: str, runs: int, browser) -> dict:  # noqa: ANN001
+    home = Path(tempfile.mkdtemp(prefix="gsm-", dir="/tmp"))
+    cluster = Cluster(home)
+    try:
+        cluster.start()
+        db.upgrade(cluster.url())
+        t0 = time.perf_counter()
+        load_demo(cluster.conninfo(), scale, 1, AS_OF, progress=False)
+        print(f"[{scale}] demo loaded in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        engine = sa.create_engine(cluster.url(), pool_size=10)
+        app = create_app(Settings(database_url=cluster.url(), home=home), engine=engine)
+        app.config["FIXED_NOW"] = NOW
+        html = naive_page(engine)
+        app.add_url_rule("/naive", "naive", lambda: html)
+        base, server = serve(app)
+        with engine.connect() as conn:
+            bbox = queries.district(conn)["bbox"]
+        # warm-up (connections, caches) before measuring
+        requests.get(base + "/api/compounds/metrics")
+        ours = measure_page(
+            browser,
+            base + "/",
+            "document.body.dataset.drawn_compounds > 0 && document.body.dataset.kpis === '9'",
+            runs,
+        )
+        naive = measure_page(browser, base + "/naive", None, runs)
+        tiles = measure_tiles(base, bbox)
+        heat = measure_heat(base, bbox)
+        server.close()
+        engine.dispose()
+        return {"ours": ours, "naive": naive, "tiles": tiles, "heat": heat, "naive_html": len(html)}
+    finally:
+        cluster.destroy()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--scales", default="district", help="comma-separated: district,city (city loads ~45M rows)"
+    )
+    ap.add_argument("--runs", type=int, default=5, help="page loads per page (median reported)")
+    args = ap.parse_args()
+    results = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        for scale in args.scales.split(","):
+            results[scale] = run_scale(scale, args.runs, browser)
+        browser.close()
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "MISSED"
+
+    for scale, r in results.items():
+        o, n = r["ours"], r["naive"]
+        print(
+            f"\n== {scale} scale: one-screen map vs naive folium page (median of {args.runs} loads, 1920x1080) =="
+        )
+        print(f"{'page':<28}{'transferred':>14}{'time to idle':>15}")
+        print(f"{'ours (/)':<28}{o['bytes'] / 1e6:>11.2f} MB{o['ms']:>12.0f} ms")
+        print(f"{'naive folium (inlined)':<28}{n['bytes'] / 1e6:>11.2f} MB{n['ms']:>12.0f} ms")
+        print(f"{'ours / naive':<28}{o['bytes'] / n['bytes']:>14.2f}{o['ms'] / n['ms']:>15.2f}")
+        print(f"target: initial transfer <= 1.5 MB -> {verdict(o['bytes'] <= 1.5e6)}; "
+              f"time to idle <= 1/3 of naive -> {verdict(o['ms'] <= n['ms'] / 3)}")  # fmt: skip
+        t, h = r["tiles"], r["heat"]
+        print(f"vector tiles z14: {len(t)} requests, p50 {p(t, .5):.1f} ms, p95 {p(t, .95):.1f} ms, max {max(t):.1f} ms "
+              f"-> p95 <= 50 ms {verdict(p(t, .95) <= 50)}")  # fmt: skip
+        print(f"heat grids: {len(h)} requests, p50 {p(h, .5):.1f} ms, p95 {p(h, .95):.1f} ms, max {max(h):.1f} ms "
+              f"-> p95 <= 150 ms {verdict(p(h, .95) <= 150)}")  # fmt: skip
+    if "city" in results and "district" in results:
+        d, c = results["district"], results["city"]
+        print("\n== city vs district (same views) ==")
+        for label, key in (("time to idle", None), ("tile p95", "tiles"), ("heat p95", "heat")):
+            dv = d["ours"]["ms"] if key is None else p(d[key], 0.95)
+            cv = c["ours"]["ms"] if key is None else p(c[key], 0.95)
+            print(
+                f"{label:<14} district {dv:8.1f} ms   city {cv:8.1f} ms   ratio {cv / dv:5.2f} -> <= 1.5x {verdict(cv / dv <= 1.5)}"
+            )
+    print(
+        json.dumps({s: {"ours": r["ours"], "naive": r["naive"]} for s, r in results.items()}),
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
