@@ -138,7 +138,8 @@ SELECT c.id, c.code, c.name, c.kind, c.street_code, s.name AS street_name, c.com
        c.has_party_branch, c.commissioner_id IS NOT NULL AS has_commissioner,
        c.oc_formed, c.oc_term_end, c.oc_party_share::float, c.property_service, c.property_company,
        c.fee_collection_rate::float, c.star_rating, c.income_disclosed, c.e_voting,
-       coalesce(ret.done, 0) AS retrofits_completed, coalesce(ret.pipeline, 0) AS retrofits_pipeline
+       coalesce(ret.done, 0) AS retrofits_completed, coalesce(ret.pipeline, 0) AS retrofits_pipeline,
+       ARRAY[ST_XMin(c.geom), ST_YMin(c.geom), ST_XMax(c.geom), ST_YMax(c.geom)] AS bbox
 FROM compound c
 JOIN street s ON s.street_code = c.street_code
 JOIN community m ON m.community_code = c.community_code
@@ -258,6 +259,22 @@ def district_kpis(conn: sa.Connection, metrics: list[dict], now: dt.datetime) ->
 
 # -- vector tiles (ST_AsMVT) ----------------------------------------------------------------
 
+# Per-compound figures carried in the compound tiles for the choropleth.
+TILE_METRICS = {
+    "complaints_per_100hh": "float8", "petitions_12m": "int", "captain_unit_share": "float8",
+    "party_members_per_building": "float8", "buildings_without_party_member": "int",
+    "oc_formed": "boolean", "property_service": "text",
+}  # fmt: skip
+
+
+def tile_metric_params(metrics: list[dict]) -> dict[str, list]:
+    """The arrays the compound tile query joins on, from compound_metrics()."""
+    params: dict[str, list] = {"ids": [m["id"] for m in metrics]}
+    for k in TILE_METRICS:
+        params[f"m_{k}"] = [m[k] for m in metrics]
+    return params
+
+
 # Tile envelope in EPSG:4326, shifted back by the GCJ-02 offset when tiles are drawn on a
 # GCJ-02 basemap (dx = dy = 0 otherwise).
 _ENV = "ST_Translate(ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => 0.02), 4326), -:dx, -:dy)"
@@ -265,6 +282,17 @@ _ENV = "ST_Translate(ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => 0.02), 4
 # layer id -> SQL selecting g (EPSG:4326) and the tile's attributes; the minimum zoom is
 # the layer's own (layers/).
 _TILE_SQL: dict[str, str] = {
+    # Compound polygons carry the choropleth values, passed in as arrays (:ids, :m_<metric>)
+    # from the per-minute metrics so a tile costs a GiST lookup and a hash join.
+    "compounds": f"""SELECT c.geom AS g, c.id, c.name, c.street_code, c.community_code, m.*
+            FROM compound c
+            JOIN unnest(CAST(:ids AS int[]), {", ".join(f"CAST(:m_{k} AS {t}[])" for k, t in TILE_METRICS.items())})
+                 AS m(mid, {", ".join(TILE_METRICS)}) ON m.mid = c.id
+            WHERE c.geom && {_ENV}""",
+    "communities": f"""SELECT m.geom AS g, m.community_code AS code, m.name, m.street_code
+            FROM community m WHERE m.geom && {_ENV}""",
+    "grids": f"""SELECT g.geom AS g, g.code, g.name, g.community_code
+            FROM grid g WHERE g.geom && {_ENV}""",
     "buildings": f"""SELECT b.geom AS g, b.id, b.compound_id, b.number, b.floors, b.units, b.has_elevator,
                    coalesce(r.stage, '') AS retrofit_stage
             FROM building b LEFT JOIN elevator_retrofit r ON r.building_id = b.id
@@ -381,6 +409,25 @@ def heat_grid(
         ORDER BY 1, 2
     """
     return [[round(a, 6), round(b, 6), int(n)] for a, b, n in conn.execute(sa.text(sql), params)]
+
+
+def search_compounds(
+    conn: sa.Connection, q: str | None, community: str | None, limit: int
+) -> list[dict]:
+    """Compounds whose name contains ``q`` and/or that lie in ``community``, with bboxes."""
+    rows = conn.execute(
+        sa.text(
+            """SELECT c.id, c.name, c.community_code, m.name AS community_name,
+                      ARRAY[ST_XMin(c.geom), ST_YMin(c.geom), ST_XMax(c.geom), ST_YMax(c.geom)] AS bbox
+               FROM compound c JOIN community m USING (community_code)
+               WHERE (CAST(:q AS text) IS NULL OR strpos(c.name, :q) > 0)
+                 AND (CAST(:community AS text) IS NULL OR c.community_code = :community)
+               ORDER BY strpos(c.name, coalesce(:q, '')), length(c.name), c.id
+               LIMIT :limit"""
+        ),
+        {"q": q, "community": community, "limit": limit},
+    )
+    return [dict(r) for r in rows.mappings()]
 
 
 def area_index(conn: sa.Connection) -> dict:

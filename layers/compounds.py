@@ -32,6 +32,7 @@ LAYER = Layer(
         Field("income_disclosed", "经营收益公开", "boolean"),
         Field("e_voting", "电子投票", "boolean"),
     ),
+    min_zoom=0,
     style={"color": "#2c7fb8", "weight": 1, "fillColor": "#7fcdbb", "fillOpacity": 0.35},
     description="小区边界与三方治理信息",
 )

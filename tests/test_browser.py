@@ -77,7 +77,13 @@ def test_one_screen_map(
     n = demo_conn.execute("SELECT count(*) FROM compound").fetchone()[0]
     assert page.evaluate("document.body.dataset.drawn_compounds") == str(n)
     page.wait_for_function("document.body.dataset.drawn_streets === '18'", timeout=20_000)
-    assert page.locator(".leaflet-overlay-pane canvas, .leaflet-overlay-pane path").count() > 0
+    # The compound polygons are really painted: vector-tile canvases with coloured pixels.
+    painted = page.evaluate(
+        """() => [...document.querySelectorAll('canvas.leaflet-tile')].reduce((n, c) => {
+                 const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                 for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }, 0)"""
+    )
+    assert painted > 100_000
     # Every registered layer is offered in the layer control, under its Chinese title.
     control = page.locator(".leaflet-control-layers").inner_text()
     for layer in layers.REGISTRY.values():
@@ -149,6 +155,7 @@ def test_search_opens_the_compound_panel(browser: Browser, live_server: str, dem
     page.click("#gs-detail-close")
     assert not detail.is_visible()
     page.fill("#gs-search", "不存在的小区名")
+    page.locator("#gs-search-results li.gs-none").wait_for(timeout=10_000)
     assert "没有找到" in page.locator("#gs-search-results").inner_text()
     assert watch.errors == [] and watch.foreign == []
     page.close()

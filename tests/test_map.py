@@ -258,3 +258,56 @@ def test_bad_map_parameters_are_400(client, url: str, parameter: str) -> None:
 def test_unknown_tile_layer_or_heat_is_404(client) -> None:
     assert client.get("/tiles/residents/15/1/1.pbf").status_code == 404
     assert client.get("/api/heat/complaints?bbox=120,30,120.2,30.4").status_code == 404
+
+
+def test_compound_tiles_carry_the_choropleth_figures(client, dense_point) -> None:
+    metrics = {m["id"]: m for m in client.get("/api/compounds/metrics").json["compounds"]}
+    x, y = _tile(*dense_point, 12)
+    feats = _decode(client.get(f"/tiles/compounds/12/{x}/{y}.pbf").data)["compounds"]["features"]
+    assert feats
+    for f in feats:
+        p = f["properties"]
+        m = metrics[p["id"]]
+        assert p["name"] == m["name"] and p["community_code"] == m["community_code"]
+        assert p["complaints_per_100hh"] == pytest.approx(m["complaints_per_100hh"])
+        assert p["oc_formed"] == m["oc_formed"] and p["property_service"] == m["property_service"]
+    outlines = _decode(client.get(f"/tiles/communities/12/{x}/{y}.pbf").data)["communities"][
+        "features"
+    ]
+    assert outlines and all(len(f["properties"]["code"]) == 12 for f in outlines)
+
+
+def test_classes_are_quintiles_of_all_compounds(client) -> None:
+    values = sorted(
+        m["petitions_12m"] for m in client.get("/api/compounds/metrics").json["compounds"]
+    )
+    c = client.get("/api/compounds/classes?metric=petitions_12m").json
+    expected = []
+    for q in (0.2, 0.4, 0.6, 0.8):
+        v = values[int(q * len(values))]
+        if not expected or v != expected[-1]:
+            expected.append(v)
+    assert c["breaks"] == expected and c["n"] == len(values)
+    assert client.get("/api/compounds/classes?metric=name").json["parameter"] == "metric"
+
+
+def test_search_by_name_and_by_community(client, demo_conn) -> None:
+    cid, name, community = demo_conn.execute(
+        "SELECT id, name, community_code FROM compound ORDER BY id LIMIT 1"
+    ).fetchone()
+    hits = client.get(f"/api/compounds/search?q={name[1:3]}").json["compounds"]
+    assert cid in [h["id"] for h in hits] and all(name[1:3] in h["name"] for h in hits)
+    assert len(hits[0]["bbox"]) == 4
+    listed = client.get(f"/api/compounds/search?community={community}&limit=500").json["compounds"]
+    n = demo_conn.execute(
+        "SELECT count(*) FROM compound WHERE community_code = %s", (community,)
+    ).fetchone()[0]
+    assert len(listed) == n and cid in [h["id"] for h in listed]
+    for bad, param in (
+        ("", "q"),
+        ("community=12", "community"),
+        ("q=" + "长" * 51, "q"),
+        ("q=a&limit=0", "limit"),
+    ):
+        r = client.get(f"/api/compounds/search?{bad}")
+        assert r.status_code == 400 and r.json["parameter"] == param

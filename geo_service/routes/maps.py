@@ -96,6 +96,41 @@ def compound_summary(compound_id: int) -> Response:
     return jsonify(compound_figures(compound_id))
 
 
+@bp.get("/api/compounds/classes")
+def compound_classes() -> Response:
+    """Class breaks of a choropleth metric over all compounds (quintiles)."""
+    metric = validation.choice(
+        request.args, "metric", tuple(queries.TILE_METRICS), "complaints_per_100hh"
+    )
+    values = sorted(
+        m[metric]
+        for m in cached_metrics()
+        if isinstance(m[metric], int | float) and not isinstance(m[metric], bool)
+    )
+    breaks: list[float] = []
+    if values:
+        for q in (0.2, 0.4, 0.6, 0.8):
+            v = values[int(q * len(values))] if int(q * len(values)) < len(values) else values[-1]
+            if not breaks or v != breaks[-1]:
+                breaks.append(v)
+    return jsonify({"metric": metric, "breaks": breaks, "n": len(values)})
+
+
+@bp.get("/api/compounds/search")
+def compound_search() -> Response:
+    """Compounds by name (``q``) and/or community (``community``), with their extents."""
+    q = (request.args.get("q") or "").strip() or None
+    if q is not None and len(q) > 50:
+        raise BadParameter("q", "at most 50 characters")
+    community = request.args.get("community") or None
+    if community is not None and not (community.isdigit() and len(community) == 12):
+        raise BadParameter("community", "a 12-digit community code")
+    if q is None and community is None:
+        raise BadParameter("q", "give a name to search for (q) or a community code (community)")
+    limit = validation.integer(request.args, "limit", default=10, lo=1, hi=500)
+    return jsonify({"compounds": queries.search_compounds(get_db(), q, community, limit)})
+
+
 @bp.get("/api/kpis")
 def kpis() -> Response:
     kpis = queries.district_kpis(get_db(), cached_metrics(), now())
@@ -147,6 +182,8 @@ def tile(layer_id: str, z: int, x: int, y: int) -> Response:
         )
     validation.tile_address(z, x, y)
     filters: dict[str, object] = {}
+    if layer_id == "compounds":
+        filters = queries.tile_metric_params(cached_metrics())
     if layer_id == "complaints":
         days = validation.integer(request.args, "days", default=90, lo=1, hi=3660)
         filters = {

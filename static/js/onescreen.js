@@ -5,6 +5,12 @@
 (function () {
   "use strict";
 
+  // Leaflet.VectorGrid 1.3 calls L.DomEvent.fakeStop on clicks, which Leaflet 1.8 removed;
+  // without it a click on a vector-tile feature throws instead of firing "click".
+  if (!L.DomEvent.fakeStop) {
+    L.DomEvent.fakeStop = function (e) { e._stopped = true; };
+  }
+
   var PALETTE_BAD_HIGH = ["#1a9641", "#a6d96a", "#ffffbf", "#fdae61", "#d7191c"];
   var PALETTE_GOOD_HIGH = PALETTE_BAD_HIGH.slice().reverse();
   var BUILDING_COLOURS = [
@@ -49,8 +55,7 @@
     var layerCfg = {};
     cfg.layers.forEach(function (l) { layerCfg[l.id] = l; });
     var tileQuery = cfg.gcj02 ? "?crs=gcj02" : "";
-    var state = { metric: cfg.metrics[0], metrics: {}, breaks: [], street: "", community: "", selected: null };
-    var byId = {};
+    var state = { metric: cfg.metrics[0], breaks: [], street: "", community: "", selected: null };
 
     if (cfg.bounds) {
       map.fitBounds([[cfg.bounds[1], cfg.bounds[0]], [cfg.bounds[3], cfg.bounds[2]]]);
@@ -73,20 +78,13 @@
     };
     legend.addTo(map);
 
-    // -- compounds: choropleth ------------------------------------------------------
-    function metricValue(id) {
-      var m = state.metrics[id];
-      return m ? m[state.metric.id] : null;
-    }
-    function quantileBreaks(values, k) {
-      var v = values.filter(function (x) { return x !== null && !isNaN(x); }).sort(function (a, b) { return a - b; });
-      var out = [];
-      for (var i = 1; i < k; i++) { out.push(v[Math.floor((i * v.length) / k)]); }
-      return out.filter(function (x, i, a) { return i === 0 || x !== a[i - 1]; });
-    }
-    function colourFor(id) {
+    // -- compounds: choropleth from vector tiles ----------------------------------------
+    // The tiles carry each compound's figures; class breaks come from the server
+    // (quintiles over all compounds), so the page never downloads every compound.
+    function metricValue(p) { return p[state.metric.id]; }
+    function colourFor(p) {
       var metric = state.metric;
-      var v = metricValue(id);
+      var v = metricValue(p);
       if (metric.kind === "category") {
         for (var i = 0; i < metric.categories.length; i++) {
           if (metric.categories[i][0] === v) { return metric.categories[i][2]; }
@@ -104,18 +102,21 @@
       return (typeof petitionHeat !== "undefined" && map.hasLayer(petitionHeat)) ||
         (typeof retrofitHeat !== "undefined" && map.hasLayer(retrofitHeat));
     }
-    function inArea(props) {
-      if (state.community) { return props.community_code === state.community; }
-      if (state.street) { return props.street_code === state.street; }
+    function inArea(p) {
+      if (state.community) { return p.community_code === state.community; }
+      if (state.street) { return p.street_code === state.street; }
       return true;
     }
-    function compoundStyle(f) {
-      var focus = inArea(f.properties);
-      var selected = state.selected === f.id;
+    var seen = {};
+    function compoundStyle(p) {
+      seen[p.id] = true;
+      var focus = inArea(p);
+      var selected = state.selected === p.id;
       return {
+        fill: true,
         color: selected ? "#000000" : "#2c3e50",
         weight: selected ? 3 : 0.6,
-        fillColor: colourFor(f.id),
+        fillColor: colourFor(p),
         fillOpacity: focus ? (heatOn() ? 0.25 : 0.72) : 0.12,
         opacity: focus ? 0.9 : 0.25
       };
@@ -142,26 +143,31 @@
       }
       $("gs-choropleth-legend").innerHTML = html;
     }
-    function applyMetric() {
-      if (state.metric.kind !== "category") {
-        var values = Object.keys(state.metrics).map(function (k) { return state.metrics[k][state.metric.id]; });
-        state.breaks = quantileBreaks(values, 5);
-      }
-      compounds.setStyle(compoundStyle);
-      renderChoroplethLegend();
-      mark("metric", state.metric.id);
-    }
-
-    var compounds = L.geoJSON(null, {
-      style: compoundStyle,
-      onEachFeature: function (f, layer) {
-        byId[f.id] = layer;
-        layer.bindTooltip(esc(f.properties.name), { sticky: true, className: "gs-tip" });
-        layer.on("click", function () { selectCompound(f.id, false); });
-      }
+    var compounds = L.vectorGrid.protobuf("/tiles/compounds/{z}/{x}/{y}.pbf" + tileQuery, {
+      rendererFactory: L.canvas.tile, interactive: true, maxNativeZoom: 18, maxZoom: 20,
+      vectorTileLayerStyles: { compounds: compoundStyle },
+      getFeatureId: function (f) { return f.properties.id; }
     });
+    var tip = L.tooltip({ sticky: true, className: "gs-tip", direction: "top", offset: [0, -6] });
+    compounds.on("mouseover", function (e) { tip.setLatLng(e.latlng).setContent(esc(e.layer.properties.name)).addTo(map); });
+    compounds.on("mouseout", function () { tip.remove(); });
+    compounds.on("click", function (e) { selectCompound(e.layer.properties.id, false); });
+    compounds.on("load", function () { mark("drawn_compounds", Object.keys(seen).length); });
+    function restyle() {
+      seen = {};
+      compounds.redraw();
+    }
+    function applyMetric() {
+      var go = state.metric.kind === "category" ? Promise.resolve({ breaks: [] })
+        : getJSON("/api/compounds/classes?metric=" + encodeURIComponent(state.metric.id));
+      return go.then(function (c) {
+        state.breaks = c.breaks;
+        renderChoroplethLegend();
+        if (map.hasLayer(compounds)) { restyle(); } else { compounds.addTo(map); }
+        mark("metric", state.metric.id);
+      });
+    }
     control.addOverlay(compounds, "小区（专题着色）");
-    compounds.addTo(map);
 
     // -- outlines -----------------------------------------------------------------
     function outline(id, label, on) {
@@ -180,6 +186,18 @@
       control.addOverlay(gl, label);
       if (on) { gl.addTo(map); }
       return gl;
+    }
+    function outlineTiles(id, label, on) {
+      var l = layerCfg[id];
+      var styles = {};
+      styles[id] = function () { return L.extend({ fill: false }, l.style); };
+      var vg = L.vectorGrid.protobuf("/tiles/" + id + "/{z}/{x}/{y}.pbf" + tileQuery, {
+        rendererFactory: L.canvas.tile, interactive: false, pane: "gs-areas", minZoom: l.minZoom,
+        maxNativeZoom: 18, maxZoom: 20, vectorTileLayerStyles: styles
+      });
+      control.addOverlay(vg, label + (l.minZoom ? "（" + l.minZoom + "级以上）" : ""));
+      if (on) { vg.addTo(map); }
+      return vg;
     }
 
     // -- heat overlays ------------------------------------------------------------------
@@ -264,8 +282,7 @@
     function popupFor(id, p, latlng) {
       var html = "";
       if (id === "buildings") {
-        var m = state.metrics[p.compound_id] || {};
-        html = "<strong>" + esc(m.name || "") + " " + esc(p.number) + "幢</strong><br>" + esc(p.floors) + "层 · " + esc(p.units) +
+        html = "<strong>" + esc(p.number) + "幢</strong><br>" + esc(p.floors) + "层 · " + esc(p.units) +
           "个单元<br>电梯：" + (p.has_elevator ? "有" : "无") + (p.retrofit_stage ? "（加装：" + esc(STAGE_LABELS[p.retrofit_stage]) + "）" : "");
       } else if (id === "party_members" || id === "building_captains") {
         html = "<strong>" + (id === "party_members" ? "党员 " : "楼栋长/楼道长 ") + esc(p.n) + " 名</strong>" +
@@ -293,7 +310,7 @@
     }
     map.on("overlayadd overlayremove", function (e) {
       renderMapLegend();
-      if (e.layer === petitionHeat || e.layer === retrofitHeat) { compounds.setStyle(compoundStyle); }
+      if (e.layer === petitionHeat || e.layer === retrofitHeat) { restyle(); }
     });
     renderMapLegend();
 
@@ -323,44 +340,44 @@
     function selectCompound(id, zoom) {
       var previous = state.selected;
       state.selected = id;
-      if (previous && byId[previous]) { compounds.resetStyle(byId[previous]); }
-      var layer = byId[id];
-      if (layer) {
-        layer.setStyle(compoundStyle(layer.feature));
-        layer.bringToFront();
-        if (zoom) { map.fitBounds(layer.getBounds(), { maxZoom: 16 }); }
-      }
-      getJSON("/api/compounds/" + encodeURIComponent(id)).then(renderDetail).catch(showError);
+      if (previous !== null && previous !== undefined) { compounds.resetFeatureStyle(previous); }
+      getJSON("/api/compounds/" + encodeURIComponent(id)).then(function (m) {
+        compounds.setFeatureStyle(id, compoundStyle(m));
+        if (zoom) { fit(m.bbox, 16); }
+        renderDetail(m);
+      }).catch(showError);
     }
     $("gs-detail-close").addEventListener("click", function () {
       $("gs-detail").hidden = true;
-      var previous = state.selected;
+      if (state.selected !== null && state.selected !== undefined) { compounds.resetFeatureStyle(state.selected); }
       state.selected = null;
-      if (previous && byId[previous]) { compounds.resetStyle(byId[previous]); }
       mark("panel", "");
     });
 
-    // -- search ----------------------------------------------------------------------------
+    // -- search (on the server: the page does not hold every compound) ------------------
     var results = $("gs-search-results");
+    var searchSeq = 0;
     $("gs-search").addEventListener("input", function (e) {
       var q = e.target.value.trim();
-      results.innerHTML = "";
-      if (!q) { return; }
-      var hits = Object.keys(state.metrics).map(function (k) { return state.metrics[k]; })
-        .filter(function (m) { return m.name.indexOf(q) >= 0; }).slice(0, 8);
-      if (!hits.length) { results.innerHTML = '<li class="gs-none">没有找到“' + esc(q) + '”</li>'; return; }
-      hits.forEach(function (m) {
-        var li = document.createElement("li");
-        li.setAttribute("role", "option");
-        li.dataset.id = m.id;
-        li.innerHTML = esc(m.name) + ' <small>' + esc(m.community_name) + "</small>";
-        li.addEventListener("click", function () {
-          results.innerHTML = "";
-          e.target.value = m.name;
-          selectCompound(m.id, true);
+      var mine = ++searchSeq;
+      if (!q) { results.innerHTML = ""; return; }
+      getJSON("/api/compounds/search?limit=8&q=" + encodeURIComponent(q)).then(function (r) {
+        if (mine !== searchSeq) { return; }
+        results.innerHTML = "";
+        if (!r.compounds.length) { results.innerHTML = '<li class="gs-none">没有找到“' + esc(q) + '”</li>'; return; }
+        r.compounds.forEach(function (m) {
+          var li = document.createElement("li");
+          li.setAttribute("role", "option");
+          li.dataset.id = m.id;
+          li.innerHTML = esc(m.name) + " <small>" + esc(m.community_name) + "</small>";
+          li.addEventListener("click", function () {
+            results.innerHTML = "";
+            e.target.value = m.name;
+            selectCompound(m.id, true);
+          });
+          results.appendChild(li);
         });
-        results.appendChild(li);
-      });
+      }).catch(showError);
     });
     $("gs-search").addEventListener("keydown", function (e) {
       if (e.key === "Enter" && results.firstChild && results.firstChild.dataset.id) { results.firstChild.click(); }
@@ -368,7 +385,7 @@
 
     // -- drill-down street → community → compound ---------------------------------------
     var areas = { streets: [], communities: [] };
-    function fit(bbox) { map.fitBounds([[bbox[1], bbox[0]], [bbox[3], bbox[2]]]); }
+    function fit(bbox, maxZoom) { map.fitBounds([[bbox[1], bbox[0]], [bbox[3], bbox[2]]], { maxZoom: maxZoom || 18 }); }
     function options(select, items, empty) {
       select.innerHTML = '<option value="">' + empty + "</option>" + items.map(function (i) {
         return '<option value="' + esc(i.code) + '">' + esc(i.name) + "</option>";
@@ -382,19 +399,22 @@
       $("gs-community").disabled = !state.street;
       options($("gs-compound"), [], "选择小区");
       $("gs-compound").disabled = true;
-      compounds.setStyle(compoundStyle);
+      restyle();
       var s = areas.streets.filter(function (x) { return x.code === state.street; })[0];
       if (s) { fit(s.bbox); } else if (cfg.bounds) { fit(cfg.bounds); }
       mark("area", state.street);
     });
     $("gs-community").addEventListener("change", function (e) {
       state.community = e.target.value;
-      var list = Object.keys(state.metrics).map(function (k) { return state.metrics[k]; })
-        .filter(function (m) { return m.community_code === state.community; })
-        .map(function (m) { return { code: m.id, name: m.name }; });
-      options($("gs-compound"), list, "选择小区");
-      $("gs-compound").disabled = !state.community;
-      compounds.setStyle(compoundStyle);
+      options($("gs-compound"), [], "选择小区");
+      $("gs-compound").disabled = true;
+      if (state.community) {
+        getJSON("/api/compounds/search?limit=500&community=" + encodeURIComponent(state.community)).then(function (r) {
+          options($("gs-compound"), r.compounds.map(function (m) { return { code: m.id, name: m.name }; }), "选择小区");
+          $("gs-compound").disabled = false;
+        }).catch(showError);
+      }
+      restyle();
       var c = areas.communities.filter(function (x) { return x.code === state.community; })[0];
       if (c) { fit(c.bbox); }
       mark("area", state.community || state.street);
@@ -404,7 +424,7 @@
     });
     $("gs-metric").addEventListener("change", function (e) {
       state.metric = cfg.metrics.filter(function (m) { return m.id === e.target.value; })[0];
-      applyMetric();
+      applyMetric().catch(showError);
     });
 
     // -- KPIs ---------------------------------------------------------------------------------
@@ -422,21 +442,14 @@
     }
 
     // -- load everything ------------------------------------------------------------------------
-    Promise.all([
-      getJSON("/api/layers/compounds/features?limit=10000&precision=6"),
-      getJSON("/api/compounds/metrics"),
-      getJSON("/api/areas")
-    ]).then(function (res) {
-      res[1].compounds.forEach(function (m) { state.metrics[m.id] = m; });
-      areas = res[2];
+    applyMetric().catch(showError);
+    getJSON("/api/areas").then(function (a) {
+      areas = a;
       options($("gs-street"), areas.streets, "全部街道");
-      compounds.addData(res[0]);
-      applyMetric();
-      mark("drawn_compounds", res[0].features.length);
     }).catch(showError);
     outline("streets", "街道边界", true);
-    outline("communities", "社区边界", true);
-    outline("grids", "网格", false);
+    outlineTiles("communities", "社区边界", true);
+    outlineTiles("grids", "网格", false);
     getJSON("/api/kpis").then(renderKpis).catch(showError);
   }
 
