@@ -259,6 +259,10 @@ def district_kpis(conn: sa.Connection, metrics: list[dict], now: dt.datetime) ->
 
 # -- vector tiles (ST_AsMVT) ----------------------------------------------------------------
 
+# The map draws vector tiles at 512 pixels, so a tile of zoom z is shown at zoom z + 1;
+# layers' minimum zooms (layers/) and the people aggregation switch count in shown zooms.
+TILE_ZOOM_OFFSET = 1
+
 # Per-compound figures carried in the compound tiles for the choropleth.
 TILE_METRICS = {
     "complaints_per_100hh": "float8", "petitions_12m": "int", "captain_unit_share": "float8",
@@ -302,27 +306,27 @@ _TILE_SQL: dict[str, str] = {
               FROM compound c CROSS JOIN LATERAL (
                   SELECT count(*) AS n, count(*) FILTER (WHERE reported) AS n_reported
                   FROM party_member WHERE compound_id = c.id) p
-              WHERE :z < 15 AND c.geom && {_ENV} AND p.n > 0
+              WHERE :dz < 15 AND c.geom && {_ENV} AND p.n > 0
               UNION ALL
               SELECT ST_Centroid(b.geom), b.id, b.compound_id, p.n, p.n_reported
               FROM building b CROSS JOIN LATERAL (
                   SELECT count(*) AS n, count(*) FILTER (WHERE reported) AS n_reported
                   FROM party_member WHERE building_id = b.id) p
-              WHERE :z >= 15 AND b.geom && {_ENV}) s""",
+              WHERE :dz >= 15 AND b.geom && {_ENV}) s""",
     "building_captains": f"""SELECT g, id, compound_id, n, n_building, n_unit FROM (
               SELECT ST_PointOnSurface(c.geom) AS g, c.id, c.id AS compound_id, k.n, k.n_building, k.n_unit
               FROM compound c CROSS JOIN LATERAL (
                   SELECT count(*) AS n, count(*) FILTER (WHERE role = 'building') AS n_building,
                          count(*) FILTER (WHERE role = 'unit') AS n_unit
                   FROM building_captain WHERE compound_id = c.id) k
-              WHERE :z < 15 AND c.geom && {_ENV} AND k.n > 0
+              WHERE :dz < 15 AND c.geom && {_ENV} AND k.n > 0
               UNION ALL
               SELECT ST_Centroid(b.geom), b.id, b.compound_id, k.n, k.n_building, k.n_unit
               FROM building b CROSS JOIN LATERAL (
                   SELECT count(*) AS n, count(*) FILTER (WHERE role = 'building') AS n_building,
                          count(*) FILTER (WHERE role = 'unit') AS n_unit
                   FROM building_captain WHERE building_id = b.id) k
-              WHERE :z >= 15 AND b.geom && {_ENV}) s""",
+              WHERE :dz >= 15 AND b.geom && {_ENV}) s""",
     "complaints": f"""SELECT q.geom AS g, q.id, q.compound_id, q.category, q.channel,
                    (q.resolved_at IS NULL) AS open, to_char(q.created_at, 'YYYY-MM-DD') AS created
             FROM complaint q
@@ -349,7 +353,8 @@ def vector_tile(
     ``offset`` (degrees) shifts features onto a GCJ-02 basemap: the GCJ-02 offset at the
     tile's centre, constant across one tile (a few metres of drift at z14, less above)."""
     inner = _TILE_SQL[name]
-    if z < layer_registry.REGISTRY[name].min_zoom:
+    display_zoom = z + TILE_ZOOM_OFFSET
+    if display_zoom < layer_registry.REGISTRY[name].min_zoom:
         return b""
     sql = f"""
         WITH src AS ({inner})
@@ -358,7 +363,7 @@ def vector_tile(
                    src.* FROM src) t
         WHERE t.geom IS NOT NULL
     """
-    params = {"z": z, "x": x, "y": y, "name": name, "dx": offset[0], "dy": offset[1], **filters}
+    params = {"z": z, "dz": display_zoom, "x": x, "y": y, "name": name, "dx": offset[0], "dy": offset[1], **filters}
     data = conn.execute(sa.text(sql), params).scalar()
     return bytes(data or b"")
 
