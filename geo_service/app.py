@@ -3,12 +3,33 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, Request
 from flask_compress import Compress
 
 from . import assets, db, errors
 from .routes import api, maps, pages
+from .routes import export as export_routes
+from .routes import ogc as ogc_routes
 from .settings import Settings
+
+
+class _StaticGzipCache:
+    """flask-compress cache that keeps the gzipped bytes of /static files only (they do
+    not change while the server runs); API responses are compressed afresh."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, bytes] = {}
+
+    def get(self, key: str) -> bytes | None:
+        return self._data.get(key)
+
+    def set(self, key: str, value: bytes) -> None:
+        if not key.endswith(";") and len(self._data) < 1024:
+            self._data[key] = value
+
+
+def _static_key(request: Request) -> str:
+    return request.full_path if request.path.startswith("/static/") else ""
 
 
 def create_app(settings: Settings | None = None, engine: sa.Engine | None = None) -> Flask:
@@ -27,10 +48,14 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         ],
         COMPRESS_ALGORITHM=["gzip"],
         COMPRESS_MIN_SIZE=1024,
+        COMPRESS_CACHE_BACKEND=_StaticGzipCache,
+        COMPRESS_CACHE_KEY=_static_key,
     )  # fmt: skip
     Compress(app)
     app.register_blueprint(assets.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(ogc_routes.bp)
+    app.register_blueprint(export_routes.bp)
     app.register_blueprint(maps.bp)
     return app

@@ -165,9 +165,12 @@ def build_page(
     bounds: list[float] | None,
     years: list[int],
     categories: dict[str, str],
+    classes: dict | None = None,
 ) -> str:
     """HTML of the one-screen map. ``layer_list`` comes from the registry; nothing here
-    queries the database, and no data is inlined beyond this small configuration."""
+    queries the database, and no data is inlined beyond this small configuration (and the
+    class breaks of the first choropleth metric, ``classes``, so the compounds can be
+    drawn without waiting for another request)."""
     center = (
         [30.33, 120.15]
         if bounds is None
@@ -220,6 +223,7 @@ def build_page(
         "gcj02": settings.gcj02,
         "basemap": _basemap(settings),
         "metrics": CHOROPLETH_METRICS,
+        "classes": classes,
         "layers": [
             {
                 "id": layer.id,

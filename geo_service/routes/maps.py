@@ -11,6 +11,7 @@ import hashlib
 import math
 import threading
 import time
+from collections import OrderedDict
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
@@ -48,23 +49,21 @@ def gcj02_offset(lon: float, lat: float) -> tuple[float, float]:
 
 
 _METRICS_TTL = 60.0
-_metrics_cache: dict[tuple, tuple[float, list[dict]]] = {}
+_metrics_cache: dict[object, tuple[float, list[dict]]] = {}
 _metrics_lock = threading.Lock()
 
 
 def cached_metrics() -> list[dict]:
     """Per-compound figures, computed at most once a minute per database: the page, the
-    KPIs and the panel all read them, and the 12-month windows barely move in a minute."""
-    key = (current_app.extensions["geo_engine"].url, now().replace(second=0, microsecond=0))
+    KPIs, the compound tiles and the panel all read them, and the 12-month windows barely
+    move in a minute. One request computes while concurrent ones wait for its result."""
+    key = current_app.extensions["geo_engine"].url
     with _metrics_lock:
         hit = _metrics_cache.get(key)
-        if hit and time.monotonic() - hit[0] < _METRICS_TTL:
-            return hit[1]
-    metrics = queries.compound_metrics(get_db(), now())
-    with _metrics_lock:
-        _metrics_cache.clear()
-        _metrics_cache[key] = (time.monotonic(), metrics)
-    return metrics
+        if hit is None or time.monotonic() - hit[0] >= _METRICS_TTL:
+            hit = (time.monotonic(), queries.compound_metrics(get_db(), now()))
+            _metrics_cache[key] = hit
+        return hit[1]
 
 
 def compound_figures(compound_id: int) -> dict:
@@ -96,24 +95,58 @@ def compound_summary(compound_id: int) -> Response:
     return jsonify(compound_figures(compound_id))
 
 
-@bp.get("/api/compounds/classes")
-def compound_classes() -> Response:
-    """Class breaks of a choropleth metric over all compounds (quintiles)."""
-    metric = validation.choice(
-        request.args, "metric", tuple(queries.TILE_METRICS), "complaints_per_100hh"
-    )
+class _TileCache:
+    """Encoded tiles kept for TILE_TTL seconds (at most TILE_CACHE_SIZE), the way a tile
+    server caches: compound tiles carry the per-minute metrics, so they expire with them."""
+
+    def __init__(self, size: int, ttl: float) -> None:
+        self.size, self.ttl = size, ttl
+        self._data: OrderedDict[tuple, tuple[float, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> bytes | None:
+        with self._lock:
+            hit = self._data.get(key)
+            if hit is None or time.monotonic() - hit[0] >= self.ttl:
+                return None
+            self._data.move_to_end(key)
+            return hit[1]
+
+    def put(self, key: tuple, body: bytes) -> None:
+        with self._lock:
+            self._data[key] = (time.monotonic(), body)
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+
+TILE_TTL = _METRICS_TTL
+_tile_cache = _TileCache(size=4096, ttl=TILE_TTL)
+
+
+def metric_classes(metric: str) -> dict:
+    """Quintile class breaks of a choropleth metric over all compounds."""
     values = sorted(
         m[metric]
         for m in cached_metrics()
         if isinstance(m[metric], int | float) and not isinstance(m[metric], bool)
     )
     breaks: list[float] = []
-    if values:
-        for q in (0.2, 0.4, 0.6, 0.8):
-            v = values[int(q * len(values))] if int(q * len(values)) < len(values) else values[-1]
+    for q in (0.2, 0.4, 0.6, 0.8):
+        if values:
+            v = values[min(int(q * len(values)), len(values) - 1)]
             if not breaks or v != breaks[-1]:
                 breaks.append(v)
-    return jsonify({"metric": metric, "breaks": breaks, "n": len(values)})
+    return {"metric": metric, "breaks": breaks, "n": len(values)}
+
+
+@bp.get("/api/compounds/classes")
+def compound_classes() -> Response:
+    """Class breaks of a choropleth metric over all compounds (quintiles)."""
+    metric = validation.choice(
+        request.args, "metric", tuple(queries.TILE_METRICS), "complaints_per_100hh"
+    )
+    return jsonify(metric_classes(metric))
 
 
 @bp.get("/api/compounds/search")
@@ -187,12 +220,17 @@ def tile(layer_id: str, z: int, x: int, y: int) -> Response:
     if layer_id == "complaints":
         days = validation.integer(request.args, "days", default=90, lo=1, hi=3660)
         filters = {
-            "since": now() - dt.timedelta(days=days),
+            "since": now().replace(second=0, microsecond=0) - dt.timedelta(days=days),
             "status": validation.choice(request.args, "status", ("all", "open", "closed"), "all"),
             "category": validation.choice(request.args, "category", COMPLAINT_CATEGORIES, "all"),
         }
     offset = (0.0, 0.0)
     if validation.choice(request.args, "crs", ("wgs84", "gcj02"), "wgs84") == "gcj02":
         offset = gcj02_offset(*tile_centre(z, x, y))
-    body = queries.vector_tile(get_db(), layer_id, z, x, y, offset, **filters)
+    key = (current_app.extensions["geo_engine"].url, layer_id, z, x, y, offset, tuple(sorted(
+        (k, v) for k, v in filters.items() if not isinstance(v, list))))  # fmt: skip
+    body = _tile_cache.get(key)
+    if body is None:
+        body = queries.vector_tile(get_db(), layer_id, z, x, y, offset, **filters)
+        _tile_cache.put(key, body)
     return _cached(body, "application/vnd.mapbox-vector-tile", 300)

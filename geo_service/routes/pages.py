@@ -8,8 +8,8 @@ import layers
 
 from .. import queries
 from ..db import get_db
-from ..mapbuilder import build_page
-from .maps import compound_figures, now
+from ..mapbuilder import CHOROPLETH_METRICS, build_page
+from .maps import compound_figures, metric_classes, now
 
 bp = Blueprint("pages", __name__)
 
@@ -25,6 +25,7 @@ def overview() -> Response:
         bounds=district["bbox"] if district else None,
         years=queries.petition_years(conn),
         categories=layers.REGISTRY["complaints"].field("category").vocabulary or {},
+        classes=metric_classes(CHOROPLETH_METRICS[0]["id"]),
     )
     return Response(html, mimetype="text/html")
 

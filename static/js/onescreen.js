@@ -68,7 +68,8 @@
     var state = { metric: cfg.metrics[0], breaks: [], street: "", community: "", selected: null };
 
     if (cfg.bounds) {
-      map.fitBounds([[cfg.bounds[1], cfg.bounds[0]], [cfg.bounds[3], cfg.bounds[2]]]);
+      // No animation: layers added next load their tiles for the final zoom only.
+      map.fitBounds([[cfg.bounds[1], cfg.bounds[0]], [cfg.bounds[3], cfg.bounds[2]]], { animate: false });
     }
     map.createPane("gs-areas").style.zIndex = 450;
     map.getPane("gs-areas").style.pointerEvents = "none";
@@ -171,8 +172,10 @@
       compounds.redraw();
     }
     function applyMetric() {
+      var known = cfg.classes && cfg.classes.metric === state.metric.id ? cfg.classes : null;
       var go = state.metric.kind === "category" ? Promise.resolve({ breaks: [] })
-        : getJSON("/api/compounds/classes?metric=" + encodeURIComponent(state.metric.id));
+        : known ? Promise.resolve(known)
+          : getJSON("/api/compounds/classes?metric=" + encodeURIComponent(state.metric.id));
       return go.then(function (c) {
         state.breaks = c.breaks;
         renderChoroplethLegend();
