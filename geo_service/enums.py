@@ -35,6 +35,16 @@ RETROFIT_STAGE = {
     "construction": "施工中",
     "completed": "已完工",
 }
+# Accounts (issue 5 minimum; issue 7 adds sessions, row-level security and audit).
+ACCOUNT_ROLE = {
+    "district_leader": "区领导",
+    "street_official": "街道干部",
+    "community_official": "社区干部",
+    "commissioner": "小区专员",
+    "planner": "规划人员",
+    "admin": "管理员",
+}
+AREA_KIND = {"district": "全区", "street": "街道", "community": "社区", "compounds": "指定小区"}
 
 
 def check_in(column: str, vocabulary: dict[str, str]) -> str:

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -426,4 +428,65 @@ class Grid(Base):
     __table_args__ = _geo_checks("grid")
 
 
+class Account(Base):
+    """A user of the service: a role and the area they may see.
+
+    ``area_kind`` district (all of it), street or community (``area_codes`` holds their
+    codes) or compounds (``area_codes`` holds compound ids). ``district_code`` is not a
+    foreign key: accounts outlive a reload of the district's data.
+    """
+
+    __tablename__ = "account"
+    id: Mapped[int] = _pk()
+    district_code: Mapped[str] = mapped_column(String(6), nullable=False, index=True)
+    username: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    role: Mapped[str] = mapped_column(String(24), nullable=False)
+    area_kind: Mapped[str] = mapped_column(String(12), nullable=False)
+    area_codes: Mapped[list[str]] = mapped_column(
+        ARRAY(String(16)), nullable=False, server_default=text("'{}'")
+    )
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    disabled: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=text("now()")
+    )
+    __table_args__ = (
+        CheckConstraint(enums.check_in("role", enums.ACCOUNT_ROLE), name="role_known"),
+        CheckConstraint(enums.check_in("area_kind", enums.AREA_KIND), name="area_kind_known"),
+        CheckConstraint(
+            "(area_kind = 'district') = (cardinality(area_codes) = 0)",
+            name="area_codes_match_kind",
+        ),
+        CheckConstraint("username ~ '^[A-Za-z0-9_.@-]{2,64}$'", name="username_format"),
+    )
+
+
+class ApiToken(Base):
+    """A bearer token for GIS clients: only the SHA-256 of the secret is stored."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = _pk()
+    district_code: Mapped[str] = mapped_column(String(6), nullable=False, index=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    label: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=text("now()")
+    )
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        CheckConstraint("token_hash ~ '^[0-9a-f]{64}$'", name="token_hash_format"),
+        CheckConstraint(
+            "expires_at IS NULL OR expires_at > created_at", name="expiry_after_creation"
+        ),
+    )
+
+
 ALL_TABLES = [m.__tablename__ for m in Base.__subclasses__()]
+# Accounts are not district data: the demo loader neither fills nor empties them.
+ACCOUNT_TABLES = ["account", "api_token"]
+DATA_TABLES = [t for t in ALL_TABLES if t not in ACCOUNT_TABLES]

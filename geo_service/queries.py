@@ -363,7 +363,16 @@ def vector_tile(
                    src.* FROM src) t
         WHERE t.geom IS NOT NULL
     """
-    params = {"z": z, "dz": display_zoom, "x": x, "y": y, "name": name, "dx": offset[0], "dy": offset[1], **filters}
+    params = {
+        "z": z,
+        "dz": display_zoom,
+        "x": x,
+        "y": y,
+        "name": name,
+        "dx": offset[0],
+        "dy": offset[1],
+        **filters,
+    }
     data = conn.execute(sa.text(sql), params).scalar()
     return bytes(data or b"")
 

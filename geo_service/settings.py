@@ -48,11 +48,17 @@ class Settings:
             raise ValueError(f"GEO_SERVICE_PORT must be a TCP port number, got {port!r}")
         basemap = env.get("GEO_SERVICE_BASEMAP", "none")
         if basemap not in BASEMAPS:
-            raise ValueError(f"GEO_SERVICE_BASEMAP must be one of {', '.join(BASEMAPS)}, got {basemap!r}")
+            raise ValueError(
+                f"GEO_SERVICE_BASEMAP must be one of {', '.join(BASEMAPS)}, got {basemap!r}"
+            )
         if basemap == "tianditu" and not env.get("GEO_SERVICE_TIANDITU_KEY"):
-            raise ValueError("GEO_SERVICE_BASEMAP=tianditu needs GEO_SERVICE_TIANDITU_KEY (a 天地图 key)")
+            raise ValueError(
+                "GEO_SERVICE_BASEMAP=tianditu needs GEO_SERVICE_TIANDITU_KEY (a 天地图 key)"
+            )
         if basemap == "custom" and not env.get("GEO_SERVICE_BASEMAP_URL"):
-            raise ValueError("GEO_SERVICE_BASEMAP=custom needs GEO_SERVICE_BASEMAP_URL (a {z}/{x}/{y} template)")
+            raise ValueError(
+                "GEO_SERVICE_BASEMAP=custom needs GEO_SERVICE_BASEMAP_URL (a {z}/{x}/{y} template)"
+            )
         basemap_crs = env.get("GEO_SERVICE_BASEMAP_CRS", "wgs84")
         if basemap_crs not in ("wgs84", "gcj02"):
             raise ValueError(f"GEO_SERVICE_BASEMAP_CRS must be wgs84 or gcj02, got {basemap_crs!r}")

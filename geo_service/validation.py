@@ -59,7 +59,9 @@ def choice(args: Mapping[str, str], name: str, options: tuple[str, ...], default
     return raw
 
 
-def window(args: Mapping[str, str], today: dt.date, name: str = "window") -> tuple[dt.date, dt.date]:
+def window(
+    args: Mapping[str, str], today: dt.date, name: str = "window"
+) -> tuple[dt.date, dt.date]:
     """A time window ending today (``30``, ``90``, ``365`` days) or a calendar year
     (``year:2025``), as an inclusive (first day, last day) pair."""
     raw = args.get(name) or "365"

@@ -9,7 +9,7 @@ import layers
 
 def test_health(client) -> None:
     r = client.get("/api/health")
-    assert r.status_code == 200 and r.json == {"status": "ok", "schema": "0001"}
+    assert r.status_code == 200 and r.json == {"status": "ok", "schema": "0002"}
 
 
 def test_layers_lists_registry_with_true_counts(client, demo_conn) -> None:

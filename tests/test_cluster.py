@@ -127,7 +127,7 @@ def test_cli_db_start_status_stop(home: Path) -> None:
     r = _cli(["db", "upgrade"], home)
     assert r.returncode == 0, r.stderr
     r = _cli(["db", "status"], home)
-    assert r.returncode == 0 and "running" in r.stdout and "schema revision: 0001" in r.stdout
+    assert r.returncode == 0 and "running" in r.stdout and "schema revision: 0002" in r.stdout
     r = _cli(["db", "stop"], home)
     assert r.returncode == 0 and "stopped" in r.stdout
     assert Cluster(home).status() is None

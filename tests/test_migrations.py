@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from geo_service import db
-from geo_service.models import ALL_TABLES, Base
+from geo_service.models import ACCOUNT_TABLES, ALL_TABLES, Base
 
 from .conftest import new_database
 
@@ -30,7 +30,19 @@ def test_upgrade_downgrade_upgrade(cluster) -> None:
     assert _tables(ci) == {"alembic_version"}
     db.upgrade(url)
     assert _tables(ci) == set(ALL_TABLES) | {"alembic_version"}
-    assert db.current_revision(sa.create_engine(url)) == "0001"
+    assert db.current_revision(sa.create_engine(url)) == "0002"
+
+
+def test_0002_adds_and_removes_only_the_account_tables(cluster) -> None:
+    name = new_database(cluster, "mig")
+    url, ci = cluster.url(name), cluster.conninfo(name)
+    db.upgrade(url, "0001")
+    before = _tables(ci)
+    assert not before & set(ACCOUNT_TABLES)
+    db.upgrade(url, "0002")
+    assert _tables(ci) == before | set(ACCOUNT_TABLES)
+    db.downgrade(url, "0001")
+    assert _tables(ci) == before
 
 
 def test_models_and_migrations_agree(cluster) -> None:

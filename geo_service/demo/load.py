@@ -16,7 +16,7 @@ import psycopg
 import shapely
 from tqdm import tqdm
 
-from ..models import ALL_TABLES
+from ..models import DATA_TABLES
 from .generate import Columns, Dataset, generate, resident_chunks
 from .scales import SCALES
 
@@ -28,7 +28,7 @@ LOAD_ORDER = [
     "household", "resident", "party_member", "building_captain", "complaint", "petition",
     "elevator_retrofit",
 ]  # fmt: skip
-assert sorted(LOAD_ORDER) == sorted(ALL_TABLES)
+assert sorted(LOAD_ORDER) == sorted(DATA_TABLES)
 CODE_KEYED = {"district", "street", "community"}  # primary key is an area code, no sequence
 
 

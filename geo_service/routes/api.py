@@ -48,5 +48,7 @@ def layer_features(layer_id: str) -> Response:
     bbox = validation.bbox(request.args)
     limit = validation.integer(request.args, "limit", default=1000, lo=1, hi=10_000)
     precision = validation.integer(request.args, "precision", default=7, lo=1, hi=9)
-    fc = queries.features(get_db(), layers.REGISTRY[layer_id], bbox=bbox, limit=limit, precision=precision)
+    fc = queries.features(
+        get_db(), layers.REGISTRY[layer_id], bbox=bbox, limit=limit, precision=precision
+    )
     return jsonify(fc)
