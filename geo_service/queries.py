@@ -399,6 +399,7 @@ def heat_grid(
         "cx": cell, "cy": cell * 0.87,  # ~cos(30°): cells roughly square on the ground here
         "d0": date_from, "d1": date_to,
     }  # fmt: skip
+    # The viewport (GiST) is applied first, then the dates, so the cost follows the view.
     if layer == "petitions":
         source = "SELECT geom FROM petition WHERE petition_date >= :d0 AND petition_date <= :d1"
     elif layer == "elevator_retrofits":
@@ -414,11 +415,14 @@ def heat_grid(
         )
     else:
         raise KeyError(layer)
+    table = "petition" if layer == "petitions" else "elevator_retrofit"
+    source = source.replace(f"FROM {table} WHERE", "FROM in_view WHERE")
     sql = f"""
+        WITH in_view AS MATERIALIZED (
+            SELECT * FROM {table} WHERE geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))
         SELECT ST_Y(c), ST_X(c), n FROM (
             SELECT ST_Centroid(ST_Collect(geom)) AS c, count(*) AS n
             FROM ({source}) s
-            WHERE geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)
             GROUP BY floor(ST_X(geom) / :cx), floor(ST_Y(geom) / :cy)) g
         ORDER BY 1, 2
     """

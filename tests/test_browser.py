@@ -245,3 +245,22 @@ def test_overlays_sit_on_gcj02_basemap_tiles(browser: Browser, gcj_server: str) 
     assert page.locator(".leaflet-tile-pane img").count() > 0
     assert watch.errors == [] and watch.foreign == []
     page.close()
+
+
+def test_view_in_the_address_is_restored_and_kept(
+    browser: Browser, live_server: str, demo_conn
+) -> None:
+    lon, lat = demo_conn.execute(
+        "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(geom) c FROM compound ORDER BY id LIMIT 1) s"
+    ).fetchone()
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    watch = Watch(page, live_server)
+    page.goto(f"{live_server}/#15/{lat:.5f}/{lon:.5f}")
+    page.wait_for_function("document.body.dataset.kpis === '9'", timeout=20_000)
+    assert page.evaluate(f"{MAP}.getZoom()") == 15
+    centre = page.evaluate(f"(() => {{ const c = {MAP}.getCenter(); return [c.lat, c.lng]; }})()")
+    assert centre[0] == pytest.approx(lat, abs=1e-4) and centre[1] == pytest.approx(lon, abs=1e-4)
+    page.evaluate(f"{MAP}.setZoom(16, {{animate: false}})")
+    page.wait_for_function("location.hash.startsWith('#16/')")
+    assert watch.errors == [] and watch.foreign == []
+    page.close()

@@ -14,6 +14,7 @@ import time
 from collections import OrderedDict
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 import layers
@@ -51,19 +52,53 @@ def gcj02_offset(lon: float, lat: float) -> tuple[float, float]:
 _METRICS_TTL = 60.0
 _metrics_cache: dict[object, tuple[float, list[dict]]] = {}
 _metrics_lock = threading.Lock()
+_refreshing: set[object] = set()
+
+
+def _refresh_metrics(engine: sa.Engine, key: object, at: dt.datetime) -> None:
+    try:
+        with engine.connect() as conn:
+            metrics = queries.compound_metrics(conn, at)
+        with _metrics_lock:
+            _metrics_cache[key] = (time.monotonic(), metrics)
+    finally:
+        with _metrics_lock:
+            _refreshing.discard(key)
 
 
 def cached_metrics() -> list[dict]:
-    """Per-compound figures, computed at most once a minute per database: the page, the
+    """Per-compound figures, recomputed at most once a minute per database: the page, the
     KPIs, the compound tiles and the panel all read them, and the 12-month windows barely
-    move in a minute. One request computes while concurrent ones wait for its result."""
-    key = current_app.extensions["geo_engine"].url
+    move in a minute. The first computation blocks (concurrent requests wait for it);
+    after that a stale copy is served while one background thread recomputes, so no
+    request waits for the whole district's (or city's) aggregation."""
+    engine = current_app.extensions["geo_engine"]
+    key = engine.url
     with _metrics_lock:
         hit = _metrics_cache.get(key)
-        if hit is None or time.monotonic() - hit[0] >= _METRICS_TTL:
+        if hit is None:
             hit = (time.monotonic(), queries.compound_metrics(get_db(), now()))
             _metrics_cache[key] = hit
+        elif time.monotonic() - hit[0] >= _METRICS_TTL and key not in _refreshing:
+            _refreshing.add(key)
+            threading.Thread(
+                target=_refresh_metrics, args=(engine, key, now()), daemon=True
+            ).start()
         return hit[1]
+
+
+def metrics_in_tile(z: int, x: int, y: int) -> list[dict]:
+    """The cached figures of the compounds whose extent meets tile z/x/y (with a margin)."""
+    n = 2.0**z
+    lon0, lon1 = x / n * 360.0 - 180.0, (x + 1) / n * 360.0 - 180.0
+    lat1 = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y / n))))
+    lat0 = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * (y + 1) / n))))
+    pad = (lon1 - lon0) * 0.05 + 0.01  # tile margin, and the GCJ-02 shift (< 0.01°)
+    return [
+        m for m in cached_metrics()
+        if m["bbox"][0] <= lon1 + pad and m["bbox"][2] >= lon0 - pad
+        and m["bbox"][1] <= lat1 + pad and m["bbox"][3] >= lat0 - pad
+    ]  # fmt: skip
 
 
 def compound_figures(compound_id: int) -> dict:
@@ -216,7 +251,7 @@ def tile(layer_id: str, z: int, x: int, y: int) -> Response:
     validation.tile_address(z, x, y)
     filters: dict[str, object] = {}
     if layer_id == "compounds":
-        filters = queries.tile_metric_params(cached_metrics())
+        filters = queries.tile_metric_params(metrics_in_tile(z, x, y))
     if layer_id == "complaints":
         days = validation.integer(request.args, "days", default=90, lo=1, hi=3660)
         filters = {

@@ -67,10 +67,19 @@
     }
     var state = { metric: cfg.metrics[0], breaks: [], street: "", community: "", selected: null };
 
-    if (cfg.bounds) {
-      // No animation: layers added next load their tiles for the final zoom only.
+    // A view in the address (#zoom/lat/lon, kept up to date) can be shared or bookmarked;
+    // otherwise the whole district. No animation: layers added next load their tiles for
+    // the final zoom only.
+    var hash = /^#(\d{1,2})\/(-?\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)$/.exec(location.hash);
+    if (hash) {
+      map.setView([Number(hash[2]), Number(hash[3])], Number(hash[1]), { animate: false });
+    } else if (cfg.bounds) {
       map.fitBounds([[cfg.bounds[1], cfg.bounds[0]], [cfg.bounds[3], cfg.bounds[2]]], { animate: false });
     }
+    map.on("moveend", function () {
+      var c = map.getCenter();
+      history.replaceState(null, "", "#" + map.getZoom() + "/" + c.lat.toFixed(5) + "/" + c.lng.toFixed(5));
+    });
     map.createPane("gs-areas").style.zIndex = 450;
     map.getPane("gs-areas").style.pointerEvents = "none";
 
