@@ -19,9 +19,10 @@ KPIs shown — measured from the Navigation/Resource Timing entries, so Playwrig
 500 ms network-idle window is not counted),
 then vector-tile latency at z14 (every tile over the district, every tile layer drawn at
 z14) and heat-grid latency (views at zooms 11-16, three time windows), p50/p95. Our page
-opens at the same view at every scale (the real district's centre, zoom 13: the
-#zoom/lat/lon address), and tiles and grids are sampled over the real district's extent,
-so the scales compare the same views; the naive page carries everything. Targets: initial transfer <= 1.5 MB; time to idle <= 1/3 of the naive page's;
+opens at the same view at every scale (zoom 15 over the old city, 120.16E 30.30N: the
+#zoom/lat/lon address), and tiles (z14) and grid views (zooms 13-16) are sampled only
+where they lie wholly inside the real district's outline, so every scale shows the same
+density of data in the same windows; the naive page carries everything. Targets: initial transfer <= 1.5 MB; time to idle <= 1/3 of the naive page's;
 z14 tile p95 <= 50 ms; heat grid p95 <= 150 ms; city within 1.5x of district.
 
 Usage: scripts/bench_map.py [--scales district[,city]] [--runs 5]
@@ -132,13 +133,6 @@ def measure_page(browser, url: str, ready_js: str | None, runs: int) -> dict:  #
     for _ in range(runs):
         ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
         page = ctx.new_page()
-        sizes: list[int] = []
-        page.on(
-            "requestfinished",
-            lambda r, sizes=sizes: sizes.append(
-                r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"]
-            ),
-        )
         page.goto(url, wait_until="networkidle", timeout=120_000)
         if ready_js:
             page.wait_for_function(ready_js, timeout=120_000)
@@ -152,7 +146,13 @@ def measure_page(browser, url: str, ready_js: str | None, runs: int) -> dict:  #
                        return Math.max(nav.loadEventEnd, ...ends, ...marks); }"""
         )
         out_ms.append(idle)
-        out_bytes.append(sum(sizes))
+        # Bytes on the wire (headers + encoded bodies) of the page and everything it fetched.
+        out_bytes.append(
+            page.evaluate(
+                """() => performance.getEntriesByType('navigation')[0].transferSize +
+                       performance.getEntriesByType('resource').reduce((n, e) => n + e.transferSize, 0)"""
+            )
+        )
         ctx.close()
     return {"bytes": statistics.median(out_bytes), "ms": statistics.median(out_ms)}
 
@@ -174,12 +174,24 @@ def p(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 
 
-def measure_tiles(base: str, bbox: list[float]) -> list[float]:
+def _inside(outline, box: tuple[float, float, float, float]) -> bool:  # noqa: ANN001
+    import shapely
+
+    return outline.contains(shapely.box(*box))
+
+
+def measure_tiles(base: str, bbox: list[float], outline) -> list[float]:  # noqa: ANN001
     sess = requests.Session()
     sess.headers["Accept-Encoding"] = "gzip"
     z14 = [lid for lid in queries.TILE_LAYERS if layers.REGISTRY[lid].min_zoom <= 14]
     times = []
+    n = 2**14
     for x, y in _tile_range(bbox, 14):
+        lon0, lon1 = x / n * 360 - 180, (x + 1) / n * 360 - 180
+        lat1 = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y / n))))
+        lat0 = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * (y + 1) / n))))
+        if not _inside(outline, (lon0, lat0, lon1, lat1)):
+            continue  # only tiles inside the real district: the same content at every scale
         for lid in z14:
             t0 = time.perf_counter()
             r = sess.get(f"{base}/tiles/{lid}/14/{x}/{y}.pbf")
@@ -188,17 +200,23 @@ def measure_tiles(base: str, bbox: list[float]) -> list[float]:
     return times
 
 
-def measure_heat(base: str, bbox: list[float]) -> list[float]:
+def measure_heat(base: str, bbox: list[float], outline) -> list[float]:  # noqa: ANN001
     rnd = random.Random(3)
     sess = requests.Session()
     sess.headers["Accept-Encoding"] = "gzip"
     times = []
-    for z in range(11, 17):
+    for z in range(13, 17):
         span_x = 1920 / 256 * 360 / 2**z
         span_y = span_x * 0.56
-        for _ in range(8):
+        views = 0
+        while views < 12:
             cx = rnd.uniform(bbox[0], bbox[2])
             cy = rnd.uniform(bbox[1], bbox[3])
+            if not _inside(
+                outline, (cx - span_x / 2, cy - span_y / 2, cx + span_x / 2, cy + span_y / 2)
+            ):
+                continue  # views inside the real district only (see measure_tiles)
+            views += 1
             box = f"{cx - span_x / 2:.5f},{cy - span_y / 2:.5f},{cx + span_x / 2:.5f},{cy + span_y / 2:.5f}"
             for layer, extra in (
                 ("petitions", "window=365"),
@@ -229,8 +247,10 @@ def run_scale(scale: str, runs: int, browser) -> dict:  # noqa: ANN001
         base, server = serve(app)
         # The same views at every scale: the real district's extent (the city is that
         # outline stretched around its centre at the same density), opened at zoom 13.
-        bbox = list(district_outline().bounds)
-        view = f"#13/{(bbox[1] + bbox[3]) / 2:.5f}/{(bbox[0] + bbox[2]) / 2:.5f}"
+        outline = district_outline()
+        bbox = list(outline.bounds)
+        # zoom 15 at 1920x1080 shows ~8 x 2.5 km, inside the district around this point
+        view = "#15/30.30000/120.16000"
         # warm-up (connections, caches) before measuring
         requests.get(base + "/api/compounds/metrics")
         ours = measure_page(
@@ -240,8 +260,8 @@ def run_scale(scale: str, runs: int, browser) -> dict:  # noqa: ANN001
             runs,
         )
         naive = measure_page(browser, base + "/naive", None, runs)
-        tiles = measure_tiles(base, bbox)
-        heat = measure_heat(base, bbox)
+        tiles = measure_tiles(base, bbox, outline)
+        heat = measure_heat(base, bbox, outline)
         server.close()
         engine.dispose()
         return {"ours": ours, "naive": naive, "tiles": tiles, "heat": heat, "naive_html": len(html)}
