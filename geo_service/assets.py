@@ -33,7 +33,7 @@ from branca.element import Element, Link
 from flask import Blueprint, Response, abort, request, send_from_directory
 
 __all__ = [
-    "CDN_TO_LOCAL",
+    "CDN_PATH_TO_LOCAL",
     "STATIC_DIR",
     "VENDOR_DIR",
     "VENDOR_URL",
@@ -89,72 +89,65 @@ def _own(path: str) -> str:
     return f"{STATIC_URL}/{path}"
 
 
-#: Every CDN URL folium (0.20) uses for the pieces this service needs -> local URL path.
-#: Keyed by the exact URL, so a folium upgrade that changes a URL fails loudly in
-#: :func:`localize` / the tests instead of slipping through.
-CDN_TO_LOCAL: dict[str, str] = {
+#: The path (host left out) of every CDN URL folium (0.20) uses for the pieces this
+#: service needs -> local URL path. Keyed by the exact path, version included, so a folium
+#: upgrade that changes a URL fails loudly in :func:`localize` / the tests instead of
+#: slipping through; no CDN host is named anywhere in the service.
+CDN_PATH_TO_LOCAL: dict[str, str] = {
     # ---- folium.Map.default_js
-    "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js": _vendor(
-        "leaflet", "dist/leaflet.js"
-    ),
-    "https://code.jquery.com/jquery-3.7.1.min.js": _vendor("jquery", "dist/jquery.min.js"),
-    "https://cdn.jsdelivr.net/npm/bootstrap@5.2.2/dist/js/bootstrap.bundle.min.js": _vendor(
+    "/npm/leaflet@1.9.3/dist/leaflet.js": _vendor("leaflet", "dist/leaflet.js"),
+    "/jquery-3.7.1.min.js": _vendor("jquery", "dist/jquery.min.js"),
+    "/npm/bootstrap@5.2.2/dist/js/bootstrap.bundle.min.js": _vendor(
         "bootstrap", "dist/js/bootstrap.bundle.min.js"
     ),
-    "https://cdnjs.cloudflare.com/ajax/libs/Leaflet.awesome-markers/2.0.2/leaflet.awesome-markers.js": _vendor(
+    "/ajax/libs/Leaflet.awesome-markers/2.0.2/leaflet.awesome-markers.js": _vendor(
         "leaflet.awesome-markers", "dist/leaflet.awesome-markers.js"
     ),
     # ---- folium.Map.default_css
-    "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css": _vendor(
-        "leaflet", "dist/leaflet.css"
-    ),
-    "https://cdn.jsdelivr.net/npm/bootstrap@5.2.2/dist/css/bootstrap.min.css": _vendor(
+    "/npm/leaflet@1.9.3/dist/leaflet.css": _vendor("leaflet", "dist/leaflet.css"),
+    "/npm/bootstrap@5.2.2/dist/css/bootstrap.min.css": _vendor(
         "bootstrap", "dist/css/bootstrap.min.css"
     ),
     # Bootstrap 3 glyphicons (folium.Icon's default prefix) cannot ship next to
     # Bootstrap 5: a small shim draws the common names with Font Awesome's font.
-    "https://netdna.bootstrapcdn.com/bootstrap/3.0.0/css/bootstrap-glyphicons.css": _own(
-        "css/glyphicons-fa-shim.css"
-    ),
-    "https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@6.2.0/css/all.min.css": _vendor(
+    "/bootstrap/3.0.0/css/bootstrap-glyphicons.css": _own("css/glyphicons-fa-shim.css"),
+    "/npm/@fortawesome/fontawesome-free@6.2.0/css/all.min.css": _vendor(
         "@fortawesome/fontawesome-free", "css/all.min.css"
     ),
-    "https://cdnjs.cloudflare.com/ajax/libs/Leaflet.awesome-markers/2.0.2/leaflet.awesome-markers.css": _vendor(
+    "/ajax/libs/Leaflet.awesome-markers/2.0.2/leaflet.awesome-markers.css": _vendor(
         "leaflet.awesome-markers", "dist/leaflet.awesome-markers.css"
     ),
-    "https://cdn.jsdelivr.net/gh/python-visualization/folium/folium/templates/leaflet.awesome.rotate.min.css": _own(
+    "/gh/python-visualization/folium/folium/templates/leaflet.awesome.rotate.min.css": _own(
         "css/leaflet.awesome.rotate.css"
     ),
     # ---- folium.plugins.HeatMap
-    "https://cdn.jsdelivr.net/gh/python-visualization/folium@main/folium/templates/leaflet_heat.min.js": _vendor(
+    "/gh/python-visualization/folium@main/folium/templates/leaflet_heat.min.js": _vendor(
         "leaflet.heat", "dist/leaflet-heat.js"
     ),
     # ---- folium.plugins.MarkerCluster / FastMarkerCluster
-    "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/leaflet.markercluster.js": _vendor(
+    "/ajax/libs/leaflet.markercluster/1.1.0/leaflet.markercluster.js": _vendor(
         "leaflet.markercluster", "dist/leaflet.markercluster.js"
     ),
-    "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.css": _vendor(
+    "/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.css": _vendor(
         "leaflet.markercluster", "dist/MarkerCluster.css"
     ),
-    "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.Default.css": _vendor(
+    "/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.Default.css": _vendor(
         "leaflet.markercluster", "dist/MarkerCluster.Default.css"
     ),
     # ---- folium.plugins.Fullscreen (leaflet.fullscreen 3.x: the last line whose
     # classic script still defines L.control.fullscreen, which folium's template calls)
-    "https://cdn.jsdelivr.net/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.min.js": _vendor(
+    "/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.min.js": _vendor(
         "leaflet.fullscreen", "Control.FullScreen.js"
     ),
-    "https://cdn.jsdelivr.net/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.css": _vendor(
+    "/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.css": _vendor(
         "leaflet.fullscreen", "Control.FullScreen.css"
     ),
     # ---- folium.plugins.VectorGridProtobuf
-    "https://unpkg.com/leaflet.vectorgrid@latest/dist/Leaflet.VectorGrid.bundled.js": _vendor(
+    "/leaflet.vectorgrid@latest/dist/Leaflet.VectorGrid.bundled.js": _vendor(
         "leaflet.vectorgrid", "dist/Leaflet.VectorGrid.bundled.js"
     ),
     # ---- jQuery as some plugins (TimestampedGeoJson, ...) spell it
-    "https://cdnjs.cloudflare.com/ajax/libs/jquery/3.7.1/jquery.min.js": _vendor(
-        "jquery", "dist/jquery.min.js"
-    ),
+    "/ajax/libs/jquery/3.7.1/jquery.min.js": _vendor("jquery", "dist/jquery.min.js"),
 }
 
 
@@ -195,6 +188,11 @@ def _is_local(url: str) -> bool:
     return url.startswith(f"{STATIC_URL}/")
 
 
+def cdn_path(url: str) -> str:
+    """The path of a remote URL, the key of :data:`CDN_PATH_TO_LOCAL`."""
+    return urlsplit(url).path
+
+
 def local_url(url: str, *, what: str = "") -> str:
     """The local URL to use instead of ``url`` (a CDN URL from folium).
 
@@ -204,13 +202,13 @@ def local_url(url: str, *, what: str = "") -> str:
     if _is_local(url):
         return url
     try:
-        local = CDN_TO_LOCAL[url]
+        local = CDN_PATH_TO_LOCAL[cdn_path(url)]
     except KeyError:
         label = f"{what} " if what else ""
         raise UnmappedAssetError(
             f"{label}resource {url} has no local copy: this service must work offline, so "
             "add the npm package to static/package.json (run `npm install` there) and map "
-            "the URL in geo_service.assets.CDN_TO_LOCAL"
+            "its path in geo_service.assets.CDN_PATH_TO_LOCAL"
         ) from None
     if local.startswith(f"{VENDOR_URL}/"):
         package, inner = _split_package(local[len(VENDOR_URL) + 1 :])
@@ -317,10 +315,10 @@ def _css_dependencies(css_file: Path) -> list[Path]:
 
 
 def missing_assets() -> list[str]:
-    """Local files that :data:`CDN_TO_LOCAL` references (and the fonts/images those
+    """Local files that :data:`CDN_PATH_TO_LOCAL` references (and the fonts/images those
     CSS files load) that are not on disk, e.g. because ``npm ci`` was not run."""
     missing: set[str] = set()
-    for url in sorted(set(CDN_TO_LOCAL.values())):
+    for url in sorted(set(CDN_PATH_TO_LOCAL.values())):
         path = local_path(url)
         if not path.is_file():
             missing.add(str(path))

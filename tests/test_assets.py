@@ -19,11 +19,12 @@ from folium.plugins import Fullscreen, HeatMap, MarkerCluster
 
 from geo_service import assets
 from geo_service.assets import (
-    CDN_TO_LOCAL,
+    CDN_PATH_TO_LOCAL,
     STATIC_DIR,
     VENDOR_DIR,
     UnmappedAssetError,
     bp,
+    cdn_path,
     local_path,
     localize,
     missing_assets,
@@ -226,7 +227,7 @@ def test_folium_defaults_all_have_a_local_copy() -> None:
     """Fails when a folium upgrade changes a CDN URL we rely on."""
     for owner in (folium.Map, *PLUGINS):
         for _, url in [*owner.default_js, *owner.default_css]:
-            assert url in CDN_TO_LOCAL, f"{owner.__name__}: {url}"
+            assert cdn_path(url) in CDN_PATH_TO_LOCAL, f"{owner.__name__}: {url}"
 
 
 # ---------------------------------------------------------------- files on disk
@@ -269,7 +270,7 @@ def test_mapping_uses_only_pinned_packages() -> None:
     assert deps["bootstrap"].startswith("5.")
     assert deps["@fortawesome/fontawesome-free"].startswith("6.")
     assert deps["leaflet.awesome-markers"].startswith("2.0.")
-    for url in CDN_TO_LOCAL.values():
+    for url in CDN_PATH_TO_LOCAL.values():
         if url.startswith("/static/vendor/"):
             package, _ = assets._split_package(url.removeprefix("/static/vendor/"))
             assert package in deps, url
