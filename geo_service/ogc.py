@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ import sqlalchemy as sa
 import layers
 from layers import Layer
 
-from . import cql2, crs, feature_queries
+from . import cql2, crs, feature_queries, validation
 from .accounts import Principal, may_export
 from .errors import BadParameter
 from .feature_queries import FeatureQuery
@@ -233,46 +232,24 @@ def parse_bbox(raw: str | None, bbox_crs: crs.Crs, name: str = "bbox") -> tuple 
     """bbox in ``bbox_crs`` axis order -> (minx, miny, maxx, maxy) with x first."""
     if raw is None or raw == "":
         return None
-    parts = raw.split(",")
-    if len(parts) not in (4, 6):
-        raise BadParameter(name, f"expected 4 (or 6) comma-separated numbers, got {len(parts)}")
-    try:
-        values = [float(v) for v in parts]
-    except ValueError:
-        raise BadParameter(name, "values must be numbers") from None
-    if not all(math.isfinite(v) for v in values):
-        raise BadParameter(name, "values must be finite numbers (no NaN or infinity)")
+    values = validation.numbers(raw, name, (4, 6), "4 (or 6) comma-separated numbers")
     if len(values) == 6:
         values = [values[0], values[1], values[3], values[4]]
     a0, b0, a1, b1 = values
-    if a0 > a1 or b0 > b1:
-        raise BadParameter(name, "minimum exceeds maximum")
     if bbox_crs.projected:
+        if a0 > a1 or b0 > b1:
+            raise BadParameter(name, "minimum exceeds maximum")
         limit = 20037508.3427892
         if max(abs(a0), abs(a1)) > limit or max(abs(b0), abs(b1)) > 20048966.11:
             raise BadParameter(name, "coordinates outside EPSG:3857")
         return (a0, b0, a1, b1)
     if bbox_crs.latlon:  # lat, lon order
-        lat0, lon0, lat1, lon1 = a0, b0, a1, b1
-    else:
-        lon0, lat0, lon1, lat1 = a0, b0, a1, b1
-    if not (-90 <= lat0 <= 90 and -90 <= lat1 <= 90):
-        raise BadParameter(name, "latitude must lie in [-90, 90]")
-    if not (-180 <= lon0 <= 180 and -180 <= lon1 <= 180):
-        raise BadParameter(name, "longitude must lie in [-180, 180]")
-    return (lon0, lat0, lon1, lat1)
+        return validation.lonlat_box(name, b0, a0, b1, a1)
+    return validation.lonlat_box(name, a0, b0, a1, b1)
 
 
 def parse_limit(args: Mapping[str, str], default: int = DEFAULT_LIMIT) -> int:
-    raw = args.get("limit")
-    if raw is None or raw == "":
-        return default
-    if not re.fullmatch(r"[0-9]{1,12}", raw.strip()):
-        raise BadParameter("limit", f"must be a whole number between 1 and {MAX_LIMIT}")
-    value = int(raw)
-    if not 1 <= value <= MAX_LIMIT:
-        raise BadParameter("limit", f"must be between 1 and {MAX_LIMIT}, got {value}")
-    return value
+    return validation.integer(args, "limit", default, 1, MAX_LIMIT)
 
 
 def _bound(text: str, end: bool) -> dt.datetime:

@@ -187,74 +187,34 @@ def district_kpis(conn: sa.Connection, metrics: list[dict], now: dt.datetime) ->
         return sum(1 for m in metrics if pred(m)) / n
 
     change = (prop_last / prop_prev - 1) if prop_prev else None
+    party = sum(m["oc_party_share"] for m in formed) / len(formed) if formed else None
+    meeting = sum(1 for m in formed if m["oc_party_share"] >= 0.5)
+    captains = share(lambda m: m["captain_unit_share"] >= CAPTAIN_SYSTEM_SHARE)
     return [
-        {
-            "id": "party_branch",
-            "label": "小区党组织覆盖率",
-            "value": share(lambda m: m["has_party_branch"]),
-            "target": 1.0,
-            "op": ">=",
-        },
-        {
-            "id": "commissioner",
-            "label": "小区专员覆盖率",
-            "value": share(lambda m: m["has_commissioner"]),
-            "target": 1.0,
-            "op": ">=",
-        },
-        {
-            "id": "oc_formed",
-            "label": "业委会组建率",
-            "value": share(lambda m: m["oc_formed"]),
-            "target": 0.8,
-            "op": ">=",
-        },
-        {
-            "id": "oc_party_share",
-            "label": "业委会党员占比（平均）",
-            "value": sum(m["oc_party_share"] for m in formed) / len(formed) if formed else None,
-            "target": 0.5,
-            "op": ">=",
-            "detail": f"{sum(1 for m in formed if m['oc_party_share'] >= 0.5)}/{len(formed)} 个业委会党员占比≥50%",
-        },
-        {
-            "id": "professional_service",
-            "label": "专业物业覆盖率",
-            "value": share(lambda m: m["property_service"] == "professional"),
-            "target": 1.0,
-            "op": ">=",
-        },
-        {
-            "id": "captain_system",
-            "label": "楼道长制度覆盖率",
-            "value": share(lambda m: m["captain_unit_share"] >= CAPTAIN_SYSTEM_SHARE),
-            "target": 0.6,
-            "op": ">=",
-            "detail": "一半以上单元有楼道长（或楼栋长）的小区",
-        },
-        {
-            "id": "property_petitions",
-            "label": "物业类信访同比",
-            "value": change,
-            "target": -0.3,
-            "op": "<=",
-            "detail": f"近12个月 {prop_last} 件，上年同期 {prop_prev} 件",
-        },
-        {
-            "id": "income_disclosed",
-            "label": "经营性收益公开率",
-            "value": share(lambda m: m["income_disclosed"]),
-            "target": 0.8,
-            "op": ">=",
-        },
-        {
-            "id": "e_voting",
-            "label": "电子投票使用率",
-            "value": share(lambda m: m["e_voting"]),
-            "target": 0.5,
-            "op": ">=",
-        },
-    ]
+        _kpi("party_branch", "小区党组织覆盖率", share(lambda m: m["has_party_branch"]), 1.0),
+        _kpi("commissioner", "小区专员覆盖率", share(lambda m: m["has_commissioner"]), 1.0),
+        _kpi("oc_formed", "业委会组建率", share(lambda m: m["oc_formed"]), 0.8),
+        _kpi("oc_party_share", "业委会党员占比（平均）", party, 0.5, detail=f"{meeting}/{len(formed)} 个业委会党员占比≥50%"),
+        _kpi("professional_service", "专业物业覆盖率", share(lambda m: m["property_service"] == "professional"), 1.0),
+        _kpi("captain_system", "楼道长制度覆盖率", captains, 0.6, detail="一半以上单元有楼道长（或楼栋长）的小区"),
+        _kpi("property_petitions", "物业类信访同比", change, -0.3, op="<=", detail=f"近12个月 {prop_last} 件，上年同期 {prop_prev} 件"),
+        _kpi("income_disclosed", "经营性收益公开率", share(lambda m: m["income_disclosed"]), 0.8),
+        _kpi("e_voting", "电子投票使用率", share(lambda m: m["e_voting"]), 0.5),
+    ]  # fmt: skip
+
+
+def _kpi(
+    kpi_id: str,
+    label: str,
+    value: float | None,
+    target: float,
+    op: str = ">=",
+    detail: str | None = None,
+) -> dict:
+    out: dict = {"id": kpi_id, "label": label, "value": value, "target": target, "op": op}
+    if detail is not None:
+        out["detail"] = detail
+    return out
 
 
 # -- vector tiles (ST_AsMVT) ----------------------------------------------------------------

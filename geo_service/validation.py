@@ -4,9 +4,37 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Mapping
 
 from .errors import BadParameter
+
+
+def numbers(raw: str, name: str, counts: tuple[int, ...], expected: str) -> list[float]:
+    """Comma-separated finite numbers, as many as one of ``counts``."""
+    parts = raw.split(",")
+    if len(parts) not in counts:
+        raise BadParameter(name, f"expected {expected}, got {len(parts)} values")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise BadParameter(name, "values must be numbers") from None
+    if not all(math.isfinite(v) for v in values):
+        raise BadParameter(name, "values must be finite numbers (no NaN or infinity)")
+    return values
+
+
+def lonlat_box(
+    name: str, lon0: float, lat0: float, lon1: float, lat1: float
+) -> tuple[float, float, float, float]:
+    """Check a longitude/latitude box: ordered corners on the globe."""
+    if lon0 > lon1 or lat0 > lat1:
+        raise BadParameter(name, "minimum exceeds maximum")
+    if not (-90 <= lat0 <= 90 and -90 <= lat1 <= 90):
+        raise BadParameter(name, "latitude must lie in [-90, 90]")
+    if not (-180 <= lon0 <= 180 and -180 <= lon1 <= 180):
+        raise BadParameter(name, "longitude must lie in [-180, 180]")
+    return (lon0, lat0, lon1, lat1)
 
 
 def bbox(args: Mapping[str, str], name: str = "bbox") -> tuple[float, float, float, float] | None:
@@ -14,25 +42,10 @@ def bbox(args: Mapping[str, str], name: str = "bbox") -> tuple[float, float, flo
     raw = args.get(name)
     if raw is None or raw == "":
         return None
-    parts = raw.split(",")
-    if len(parts) != 4:
-        raise BadParameter(
-            name,
-            f"expected 4 comma-separated numbers minLon,minLat,maxLon,maxLat, got {len(parts)} values",
-        )
-    try:
-        x0, y0, x1, y1 = (float(p) for p in parts)
-    except ValueError:
-        raise BadParameter(name, "values must be numbers") from None
-    if not all(math.isfinite(v) for v in (x0, y0, x1, y1)):
-        raise BadParameter(name, "values must be finite numbers")
-    if not (-180 <= x0 <= 180 and -180 <= x1 <= 180):
-        raise BadParameter(name, "longitude must lie in [-180, 180]")
-    if not (-90 <= y0 <= 90 and -90 <= y1 <= 90):
-        raise BadParameter(name, "latitude must lie in [-90, 90]")
-    if x0 > x1 or y0 > y1:
-        raise BadParameter(name, "minimum exceeds maximum")
-    return (x0, y0, x1, y1)
+    x0, y0, x1, y1 = numbers(
+        raw, name, (4,), "4 comma-separated numbers minLon,minLat,maxLon,maxLat"
+    )
+    return lonlat_box(name, x0, y0, x1, y1)
 
 
 def integer(args: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
@@ -40,10 +53,9 @@ def integer(args: Mapping[str, str], name: str, default: int, lo: int, hi: int) 
     raw = args.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw, 10)
-    except ValueError:
-        raise BadParameter(name, f"must be a whole number between {lo} and {hi}") from None
+    if not re.fullmatch(r"-?[0-9]{1,12}", raw.strip()):  # no "+5", "1_000" or "1.5"
+        raise BadParameter(name, f"must be a whole number between {lo} and {hi}")
+    value = int(raw)
     if not lo <= value <= hi:
         raise BadParameter(name, f"must be between {lo} and {hi}, got {value}")
     return value

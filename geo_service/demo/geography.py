@@ -86,12 +86,7 @@ class LocalFrame:
 
 def polygonal(g: BaseGeometry) -> MultiPolygon:
     """The polygonal part of ``g`` as a MultiPolygon (drops stray lines and points)."""
-    parts = [p for p in shapely.get_parts(g) if isinstance(p, Polygon) and not p.is_empty]
-    out = []
-    for p in parts:
-        if isinstance(p, Polygon):
-            out.append(p)
-    return MultiPolygon(out)
+    return MultiPolygon([p for p in shapely.get_parts(g) if isinstance(p, Polygon) and not p.is_empty])
 
 
 def sample_in(poly: BaseGeometry, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -35,12 +35,15 @@ def now() -> dt.datetime:
     return fixed if fixed is not None else dt.datetime.now(TZ)
 
 
+def tile_point(z: int, x: float, y: float) -> tuple[float, float]:
+    """Longitude and latitude of a (fractional) Web Mercator tile coordinate."""
+    n = 2.0**z
+    return x / n * 360.0 - 180.0, math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y / n))))
+
+
 def tile_centre(z: int, x: int, y: int) -> tuple[float, float]:
     """Longitude and latitude of the centre of a Web Mercator tile."""
-    n = 2.0**z
-    lon = (x + 0.5) / n * 360.0 - 180.0
-    lat = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * (y + 0.5) / n))))
-    return lon, lat
+    return tile_point(z, x + 0.5, y + 0.5)
 
 
 def gcj02_offset(lon: float, lat: float) -> tuple[float, float]:
@@ -89,10 +92,8 @@ def cached_metrics() -> list[dict]:
 
 def metrics_in_tile(z: int, x: int, y: int) -> list[dict]:
     """The cached figures of the compounds whose extent meets tile z/x/y (with a margin)."""
-    n = 2.0**z
-    lon0, lon1 = x / n * 360.0 - 180.0, (x + 1) / n * 360.0 - 180.0
-    lat1 = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y / n))))
-    lat0 = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * (y + 1) / n))))
+    lon0, lat1 = tile_point(z, x, y)
+    lon1, lat0 = tile_point(z, x + 1, y + 1)
     pad = (lon1 - lon0) * 0.05 + 0.01  # tile margin, and the GCJ-02 shift (< 0.01°)
     return [
         m for m in cached_metrics()
