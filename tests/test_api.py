@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 import layers
+from geo_service import db
 
 
 def test_health(client) -> None:
     r = client.get("/api/health")
-    assert r.status_code == 200 and r.json == {"status": "ok", "schema": "0002"}
+    assert r.status_code == 200 and r.json == {"status": "ok", "schema": db.head_revision()}
 
 
 def test_layers_lists_registry_with_true_counts(client, demo_conn) -> None:
