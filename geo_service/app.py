@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Flask, Request
 from flask_compress import Compress
 
-from . import assets, db, errors
-from .routes import api, maps, pages
+from . import accounts, assets, db, errors, security, uploads
+from .routes import api, auth, maps, pages
+from .routes import boundaries as boundary_routes
+from .routes import dossier as dossier_routes
 from .routes import export as export_routes
+from .routes import index as index_routes
 from .routes import ogc as ogc_routes
+from .routes import patch as patch_routes
 from .settings import Settings
 
 
@@ -32,15 +35,25 @@ def _static_key(request: Request) -> str:
     return request.full_path if request.path.startswith("/static/") else ""
 
 
-def create_app(settings: Settings | None = None, engine: sa.Engine | None = None) -> Flask:
-    """Build the app; ``engine`` defaults to the configured (or embedded) database."""
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the app on the configured (or embedded) database, connected as the
+    application role (row-level security applies to every query it makes)."""
     settings = settings or Settings.from_env()
     assets.require_assets()
     app = Flask(__name__, static_folder=str(assets.STATIC_DIR), static_url_path="/static")
-    app.config.update(GEO_SETTINGS=settings, DISTRICT_NAME="拱墅区", JSON_AS_ASCII=False)
+    app.config.update(
+        GEO_SETTINGS=settings,
+        DISTRICT_NAME="拱墅区",
+        JSON_AS_ASCII=False,
+        MAX_CONTENT_LENGTH=uploads.Limits().max_file_bytes,  # larger bodies: 413
+    )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    db.init_app(app, engine or db.engine_for(settings))
+    db.init_app(app, db.app_engine(db.app_url(settings)))
     errors.init_app(app)
+    security.init_app(app, settings)
+    app.before_request(security.refuse_nul)
+    app.before_request(accounts.authenticate)
+    app.before_request(security.csrf_hook)
     app.config.update(
         COMPRESS_MIMETYPES=[
             "text/html", "text/css", "text/javascript", "application/javascript", "application/json",
@@ -53,9 +66,14 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     )  # fmt: skip
     Compress(app)
     app.register_blueprint(assets.bp)
+    app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ogc_routes.bp)
     app.register_blueprint(export_routes.bp)
     app.register_blueprint(maps.bp)
+    app.register_blueprint(index_routes.bp)
+    app.register_blueprint(boundary_routes.bp)
+    app.register_blueprint(dossier_routes.bp)
+    app.register_blueprint(patch_routes.bp)
     return app

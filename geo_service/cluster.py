@@ -283,9 +283,9 @@ class Cluster:
             f"host={self.socket_dir} port={PORT} user={SUPERUSER} dbname={dbname or self.db_name}"
         )
 
-    def url(self, dbname: str | None = None) -> str:
+    def url(self, dbname: str | None = None, user: str = SUPERUSER) -> str:
         """SQLAlchemy URL for a database of this cluster (psycopg 3 over the socket)."""
-        return f"postgresql+psycopg://{SUPERUSER}@/{dbname or self.db_name}?host={self.socket_dir}&port={PORT}"
+        return f"postgresql+psycopg://{user}@/{dbname or self.db_name}?host={self.socket_dir}&port={PORT}"
 
     def ensure_database(self, dbname: str | None = None) -> None:
         """Create the database if it does not exist."""

@@ -35,6 +35,23 @@ RETROFIT_STAGE = {
     "construction": "施工中",
     "completed": "已完工",
 }
+# 三方强基指数 inputs (issue 8).
+MEETING_KIND = {"deliberation": "居民议事会", "tripartite": "三方联席会议"}
+DISPUTE_CATEGORY = {
+    "property_fee": "物业费",
+    "parking": "停车",
+    "renovation": "装修",
+    "noise": "噪声",
+    "leak": "漏水",
+    "public_space": "公共空间",
+    "other": "其他",
+}
+DISPUTE_OUTCOME = {
+    "mediated": "调解成功",
+    "failed": "调解未成功",
+    "referred": "转交处理",
+    "pending": "处理中",
+}
 # Accounts (issue 5 minimum; issue 7 adds sessions, row-level security and audit).
 ACCOUNT_ROLE = {
     "district_leader": "区领导",
@@ -45,6 +62,20 @@ ACCOUNT_ROLE = {
     "admin": "管理员",
 }
 AREA_KIND = {"district": "全区", "street": "街道", "community": "社区", "compounds": "指定小区"}
+
+# Compound boundaries (issue 3): where a version came from; what the boundary check finds.
+BOUNDARY_SOURCE = {"initial": "初始边界", "draw": "按楼栋生成", "import": "导入"}
+BOUNDARY_PROBLEM = {
+    "overlap": "小区重叠",
+    "building_in_none": "楼栋不在任何小区内",
+    "building_in_two": "楼栋跨两个小区",
+    "building_elsewhere": "楼栋落在其他小区",
+    "crosses_community": "小区越出社区界线",
+    "crosses_street": "小区越出街道界线",
+    "invalid": "几何无效",
+    "sliver": "狭长碎片",
+    "gap": "小区间缝隙",
+}
 
 
 def check_in(column: str, vocabulary: dict[str, str]) -> str:

@@ -6,13 +6,17 @@ Under ``/ogc`` and ``/export`` the body is an OGC API exception
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, request
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from flask import Flask, Response, jsonify, redirect, request
 from werkzeug.exceptions import HTTPException
 
 OGC_PREFIXES = ("/ogc", "/export")
 OGC_CODES = {
     400: "InvalidParameterValue",
     401: "Unauthorized",
+    403: "Forbidden",
     404: "NotFound",
     405: "MethodNotAllowed",
     406: "NotAcceptable",
@@ -55,6 +59,15 @@ def _ogc_path() -> bool:
     return any(request.path == p or request.path.startswith(p + "/") for p in OGC_PREFIXES)
 
 
+def _wants_page() -> bool:
+    """A browser asking for a page (not the API, tiles or GIS endpoints)."""
+    if request.method != "GET" or _ogc_path():
+        return False
+    if request.path.startswith(("/api/", "/tiles/", "/static/")):
+        return False
+    return "text/html" in request.headers.get("Accept", "")
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(BadParameter)
     def _bad_parameter(e: BadParameter):  # noqa: ANN202
@@ -65,12 +78,31 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(NotAuthenticated)
     def _not_authenticated(e: NotAuthenticated):  # noqa: ANN202
+        if _wants_page():
+            return redirect("/login?next=" + quote(request.full_path.rstrip("?"), safe="/"))
         resp = ogc_exception(401, e.reason)
         challenge = 'Bearer realm="geo-service"'
         if e.invalid_token:
             challenge += ', error="invalid_token"'
         resp.headers["WWW-Authenticate"] = challenge
         return resp
+
+    @app.errorhandler(sa.exc.OperationalError)
+    @app.errorhandler(sa.exc.InterfaceError)
+    def _database_down(e: Exception):  # noqa: ANN202
+        # The database cannot be reached (restarting, network): fail fast, retry later.
+        app.logger.warning("database unavailable: %s", type(e).__name__)
+        resp = jsonify({"error": "service unavailable", "reason": "the database is unavailable"})
+        resp.status_code = 503
+        resp.headers["Retry-After"] = "5"
+        return resp
+
+    @app.errorhandler(413)
+    def _too_large(e: HTTPException):  # noqa: ANN202
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        reason = f"the request body is larger than the limit of {limit:,} bytes"
+        body = {"error": "request entity too large", "parameter": "file", "reason": reason}
+        return jsonify(body), 413
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException):  # noqa: ANN202

@@ -58,6 +58,19 @@ CHOROPLETH_METRICS = [
     },
 ]
 
+# issue 8: the 三方强基指数 (latest stored quarter), total and its five dimensions, 0-100.
+CHOROPLETH_METRICS += [
+    {"id": f"index_{k}", "label": label, "kind": "number", "high_is": "good"}
+    for k, label in (
+        ("total", "三方强基指数（总分）"),
+        ("leadership", "强基指数·组织领导力"),
+        ("cohesion", "强基指数·小区凝聚力"),
+        ("coordination", "强基指数·三方协同力"),
+        ("property", "强基指数·物业服务力"),
+        ("satisfaction", "强基指数·综合满意度"),
+    )
+]
+
 BASEMAP_TILES = {
     "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", "© OpenStreetMap contributors", ""),
     "amap": (
@@ -110,6 +123,11 @@ PAGE = """
       <option value="all">全部</option><option value="open">未办结</option><option value="closed">已办结</option>
     </select><select id="gs-complaint-category" aria-label="投诉类别"><option value="all">全部类别</option>{category_options}</select></label>
   </section>
+  <section class="gs-box" id="gs-index-box">
+    <h2>三方强基指数排名 <span id="gs-index-quarter" class="gs-sub"></span></h2>
+    <select id="gs-index-level" aria-label="排名层级"><option value="street">按街道</option><option value="community">按社区</option></select>
+    <div class="gs-index-scroll"><table id="gs-index-ranking" class="gs-index-ranking"><tbody></tbody></table></div>
+  </section>
   <p class="gs-foot">{district} · WGS-84 · <a href="/api/layers">图层接口</a></p>
 </aside>
 <aside id="gs-detail" class="gs-detail" hidden aria-label="小区详情">
@@ -138,8 +156,13 @@ class _OneScreen(JSCSSMixin, MacroElement):
             ),
             ("gcj02", "/static/js/gcj02.js"),
             ("onescreen", "/static/js/onescreen.js"),
+            ("chartjs", vendor_url("chart.js", "dist/chart.umd.js")),  # issue 8: radar, trend
+            ("geoindex", "/static/js/geoindex.js"),
         ]
-        self.default_css = [("onescreen_css", "/static/css/onescreen.css")]
+        self.default_css = [
+            ("onescreen_css", "/static/css/onescreen.css"),
+            ("geoindex_css", "/static/css/geoindex.css"),  # issue 8
+        ]
 
 
 def _basemap(settings: Settings) -> dict | None:

@@ -503,9 +503,24 @@ def _items_parameters(layer: Layer) -> list[dict]:
             {"type": "array", "items": {"type": "string", "enum": list(layer.public_field_names)}},
             "form",
         ),  # fmt: skip
-        _param("street", "9-digit street codes", {"type": "string"}),
-        _param("community", "12-digit community codes", {"type": "string"}),
-        _param("compound", "compound ids or 15-digit compound codes", {"type": "string"}),
+        _param(
+            "street",
+            "9-digit street codes, comma-separated",
+            {"type": "string", "pattern": r"^[0-9]{9}(,[0-9]{9})*$"},
+        ),
+        _param(
+            "community",
+            "12-digit community codes, comma-separated",
+            {"type": "string", "pattern": r"^[0-9]{12}(,[0-9]{12})*$"},
+        ),
+        _param(
+            "compound",
+            "compound ids or 15-digit compound codes, comma-separated",
+            {
+                "type": "string",
+                "pattern": r"^([1-9][0-9]{0,8}|[0-9]{15})(,([1-9][0-9]{0,8}|[0-9]{15}))*$",
+            },
+        ),
         _param("filter", "CQL2 text", {"type": "string"}),
         _param("filter-lang", "filter language", {"type": "string", "enum": ["cql2-text"]}),
         _param("filter-crs", "CRS of geometries in filter", crs_enum),
@@ -523,13 +538,15 @@ def openapi(base: str, title: str, principal: Principal) -> dict:
     exc = {"description": "OGC exception", "content": {JSON: {"schema": {"type": "object"}}}}
     errors = {"400": exc, "401": exc, "404": exc}
 
-    def op(summary: str, op_id: str, ctype: str, params: list | None = None) -> dict:
+    def op(summary: str, op_id: str, ctype: str, params: list | None = None, *alt: str) -> dict:
+        # every resource also has an HTML rendering (Accept: text/html or f=html)
+        content = {t: {} for t in (ctype, *alt, HTML)}
         return {
             "get": {
                 "summary": summary,
                 "operationId": op_id,
                 "parameters": params or [],
-                "responses": {"200": {"description": summary, "content": {ctype: {}}}, **errors},
+                "responses": {"200": {"description": summary, "content": content}, **errors},
             }
         }
 
@@ -545,8 +562,9 @@ def openapi(base: str, title: str, principal: Principal) -> dict:
             f"queryables of {layer.id}", f"queryables_{layer.id}", "application/schema+json"
         )
         paths[f"{c}/items"] = op(
-            f"features of {layer.id}", f"getFeatures_{layer.id}", GEOJSON, _items_parameters(layer)
-        )
+            f"features of {layer.id}", f"getFeatures_{layer.id}", GEOJSON,
+            _items_parameters(layer), CSV,
+        )  # fmt: skip
         fid = {"name": "featureId", "in": "path", "required": True, "schema": {"type": "string"}}
         paths[f"{c}/items/{{featureId}}"] = op(
             f"one feature of {layer.id}", f"getFeature_{layer.id}", GEOJSON, [fid]

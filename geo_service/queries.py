@@ -54,10 +54,13 @@ def features(
     bbox: Sequence[float] | None = None,
     limit: int = 1000,
     precision: int = 7,
+    personal: bool = False,
 ) -> dict:
-    """A GeoJSON FeatureCollection of the layer's public fields, optionally in a bbox."""
+    """A GeoJSON FeatureCollection of the layer's public fields (and its personal fields
+    when ``personal``: the caller masks them), optionally in a bbox."""
     geom, from_ = _geom_expr(layer)
-    cols = ", ".join(f"'{f.name}', t.{f.name}" for f in layer.fields)
+    fields = (*layer.fields, *(layer.personal if personal else ()))
+    cols = ", ".join(f"'{f.name}', t.{f.name}" for f in fields)
     where = ""
     params: dict[str, object] = {"limit": limit, "precision": precision}
     if bbox is not None:
@@ -125,7 +128,9 @@ cov AS (SELECT u.compound_id, count(*) AS units,
         GROUP BY u.compound_id),
 ret AS (SELECT compound_id, count(*) FILTER (WHERE stage = 'completed') AS done,
                count(*) FILTER (WHERE stage <> 'completed') AS pipeline
-        FROM elevator_retrofit GROUP BY compound_id)
+        FROM elevator_retrofit GROUP BY compound_id),
+idx AS (SELECT * FROM compound_index  -- issue 8: the latest quarter's 三方强基指数
+        WHERE quarter = (SELECT max(quarter) FROM compound_index))
 SELECT c.id, c.code, c.name, c.kind, c.street_code, s.name AS street_name, c.community_code,
        m.name AS community_name, c.year_built,
        coalesce(hh.households, 0) AS households, coalesce(bld.buildings, 0) AS buildings,
@@ -139,6 +144,10 @@ SELECT c.id, c.code, c.name, c.kind, c.street_code, s.name AS street_name, c.com
        c.oc_formed, c.oc_term_end, c.oc_party_share::float, c.property_service, c.property_company,
        c.fee_collection_rate::float, c.star_rating, c.income_disclosed, c.e_voting,
        coalesce(ret.done, 0) AS retrofits_completed, coalesce(ret.pipeline, 0) AS retrofits_pipeline,
+       idx.quarter AS index_quarter, idx.total::float AS index_total,
+       idx.leadership::float AS index_leadership, idx.cohesion::float AS index_cohesion,
+       idx.coordination::float AS index_coordination, idx.property::float AS index_property,
+       idx.satisfaction::float AS index_satisfaction,
        ARRAY[ST_XMin(c.geom), ST_YMin(c.geom), ST_XMax(c.geom), ST_YMax(c.geom)] AS bbox
 FROM compound c
 JOIN street s ON s.street_code = c.street_code
@@ -151,6 +160,7 @@ LEFT JOIN pet12 ON pet12.compound_id = c.id
 LEFT JOIN pm ON pm.compound_id = c.id
 LEFT JOIN cov ON cov.compound_id = c.id
 LEFT JOIN ret ON ret.compound_id = c.id
+LEFT JOIN idx ON idx.compound_id = c.id
 ORDER BY c.id
 """
 
@@ -228,6 +238,8 @@ TILE_METRICS = {
     "complaints_per_100hh": "float8", "petitions_12m": "int", "captain_unit_share": "float8",
     "party_members_per_building": "float8", "buildings_without_party_member": "int",
     "oc_formed": "boolean", "property_service": "text",
+    "index_total": "float8", "index_leadership": "float8", "index_cohesion": "float8",
+    "index_coordination": "float8", "index_property": "float8", "index_satisfaction": "float8",
 }  # fmt: skip
 
 

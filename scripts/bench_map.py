@@ -54,7 +54,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from waitress.server import create_server  # noqa: E402
 
 import layers  # noqa: E402
-from geo_service import db, queries  # noqa: E402
+from geo_service import accounts, db, queries, security  # noqa: E402
 from geo_service.app import create_app  # noqa: E402
 from geo_service.assets import offline_map  # noqa: E402
 from geo_service.cluster import Cluster  # noqa: E402
@@ -118,6 +118,9 @@ def naive_page(engine: sa.Engine) -> str:
     return m.get_root().render()
 
 
+AUTH: dict[str, str] = {}  # the Authorization header every request of the bench sends
+
+
 def serve(app) -> tuple[str, object]:  # noqa: ANN001
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -131,7 +134,7 @@ def measure_page(browser, url: str, ready_js: str | None, runs: int) -> dict:  #
     """Median bytes (encoded, all requests) and time until the map is idle."""
     out_bytes, out_ms = [], []
     for _ in range(runs):
-        ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
+        ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, extra_http_headers=AUTH)
         page = ctx.new_page()
         page.goto(url, wait_until="networkidle", timeout=120_000)
         if ready_js:
@@ -182,7 +185,7 @@ def _inside(outline, box: tuple[float, float, float, float]) -> bool:  # noqa: A
 
 def measure_tiles(base: str, bbox: list[float], outline) -> list[float]:  # noqa: ANN001
     sess = requests.Session()
-    sess.headers["Accept-Encoding"] = "gzip"
+    sess.headers.update({"Accept-Encoding": "gzip", **AUTH})
     z14 = [lid for lid in queries.TILE_LAYERS if layers.REGISTRY[lid].min_zoom <= 14]
     times = []
     n = 2**14
@@ -203,7 +206,7 @@ def measure_tiles(base: str, bbox: list[float], outline) -> list[float]:  # noqa
 def measure_heat(base: str, bbox: list[float], outline) -> list[float]:  # noqa: ANN001
     rnd = random.Random(3)
     sess = requests.Session()
-    sess.headers["Accept-Encoding"] = "gzip"
+    sess.headers.update({"Accept-Encoding": "gzip", **AUTH})
     times = []
     for z in range(14, 18):
         span_x = 1560 / 256 * 360 / 2**z  # the map is 1560 px wide beside the panel
@@ -241,10 +244,13 @@ def run_scale(scale: str, runs: int, browser) -> dict:  # noqa: ANN001
         load_demo(cluster.conninfo(), scale, 1, AS_OF, progress=False)
         print(f"[{scale}] demo loaded in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         engine = sa.create_engine(cluster.url(), pool_size=10)
-        app = create_app(Settings(database_url=cluster.url(), home=home), engine=engine)
+        with engine.begin() as conn:  # a district leader's API token for every request
+            accounts.add_account(conn, "bench", "district_leader")
+            AUTH["Authorization"] = "Bearer " + accounts.create_token(conn, "bench", days=1)[1]
+        app = create_app(Settings(home=home))  # the embedded default, as the app role
         app.config["FIXED_NOW"] = NOW
         html = naive_page(engine)
-        app.add_url_rule("/naive", "naive", lambda: html)
+        app.add_url_rule("/naive", "naive", lambda: security.add_nonce(html))
         base, server = serve(app)
         # The same views at every scale: the real district's extent (the city is that
         # outline stretched around its centre at the same density), opened at zoom 13.
@@ -253,11 +259,11 @@ def run_scale(scale: str, runs: int, browser) -> dict:  # noqa: ANN001
         # zoom 15 at 1920x1080 shows ~8 x 2.5 km, inside the district around this point
         view = "#15/30.30000/120.16000"
         # warm-up (connections, caches) before measuring
-        requests.get(base + "/api/compounds/metrics")
+        requests.get(base + "/api/compounds/metrics", headers=AUTH)
         ours = measure_page(
             browser,
             base + "/" + view,
-            "document.body.dataset.drawn_compounds > 0 && document.body.dataset.kpis === '9'",
+            "() => document.body.dataset.drawn_compounds > 0 && document.body.dataset.kpis === '9'",
             runs,
         )
         naive = measure_page(browser, base + "/naive", None, runs)

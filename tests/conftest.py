@@ -92,14 +92,96 @@ def demo_conn(cluster: Cluster, demo_db: str) -> Iterator[psycopg.Connection]:
 
 
 @pytest.fixture(scope="session")
-def app(cluster: Cluster, demo_db: str, demo_engine: sa.Engine):  # noqa: ANN201
+def app(cluster: Cluster, demo_db: str):  # noqa: ANN201
     from geo_service.app import create_app
 
     settings = Settings(database_url=cluster.url(demo_db), home=cluster.home)
-    application = create_app(settings, engine=demo_engine)
+    application = create_app(settings)
     # The demo history ends on AS_OF: pin the service's clock to that evening.
     application.config.update(TESTING=True, FIXED_NOW=NOW)
     return application
+
+
+PASSWORD = "correct horse battery"
+
+
+def add_user(engine: sa.Engine, role: str, kind: str = "district", codes: tuple = ()) -> str:
+    """A fresh account (unique name) with a password (PASSWORD); returns its username."""
+    from geo_service import accounts
+
+    username = f"{role[:10]}-{uuid.uuid4().hex[:8]}"
+    with engine.begin() as conn:
+        accounts.add_account(conn, username, role, kind, codes)
+        accounts.set_password(conn, username, PASSWORD)
+    return username
+
+
+def session_cookie(app, engine: sa.Engine, username: str) -> str:  # noqa: ANN001
+    """The value of a session cookie for ``username`` (logged in without the form)."""
+    from geo_service import accounts
+
+    _, sid = accounts.login(engine, username, PASSWORD, None)
+    return app.session_interface.get_signing_serializer(app).dumps({accounts.SESSION_KEY: sid})
+
+
+def logged_in(app, engine: sa.Engine, username: str):  # noqa: ANN001, ANN201
+    """A test client with a session of ``username``."""
+    c = app.test_client()
+    c.set_cookie("geo_session", session_cookie(app, engine, username))
+    return c
+
+
+# -- the browser ---------------------------------------------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():  # noqa: ANN201
+    """Debian's chromium, one for the whole session (Playwright's sync API cannot be
+    started twice); Playwright gives every launch a fresh temporary profile."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class LoggedIn:
+    """Opens pages in fresh browser contexts carrying a session cookie (the loopback
+    host's, so it holds for every test server)."""
+
+    def __init__(self, chromium, cookie: str) -> None:  # noqa: ANN001
+        self.chromium = chromium
+        self.cookie = cookie
+
+    def new_page(self, **kwargs: object):  # noqa: ANN201
+        ctx = self.chromium.new_context(**kwargs)
+        ctx.add_cookies([{
+            "name": "geo_session", "value": self.cookie,
+            "domain": "127.0.0.1", "path": "/", "httpOnly": True, "sameSite": "Lax",
+        }])  # fmt: skip
+        return ctx.new_page()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium, app, demo_engine: sa.Engine, leader: str) -> LoggedIn:  # noqa: ANN001
+    """Pages logged in as a district leader."""
+    return LoggedIn(chromium, session_cookie(app, demo_engine, leader))
+
+
+@pytest.fixture(scope="session")
+def leader(demo_engine: sa.Engine) -> str:
+    """A district leader (whole district)."""
+    return add_user(demo_engine, "district_leader")
 
 
 @pytest.fixture(scope="session")
@@ -116,7 +198,14 @@ def live_server(app) -> Iterator[str]:  # noqa: ANN001
 
 
 @pytest.fixture()
-def client(app):  # noqa: ANN001, ANN201
+def client(app, demo_engine: sa.Engine, leader: str):  # noqa: ANN001, ANN201
+    """A test client logged in as a district leader."""
+    return logged_in(app, demo_engine, leader)
+
+
+@pytest.fixture()
+def anon(app):  # noqa: ANN001, ANN201
+    """A test client that has not logged in."""
     return app.test_client()
 
 

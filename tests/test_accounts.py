@@ -142,13 +142,19 @@ PROTECTED = [
     "/export/party_members.geojson",
     "/export/complaints.gpkg",
     "/export/buildings.csv",
+    "/api/layers",
+    "/api/layers/party_members/features",
+    "/api/compounds/metrics",
+    "/api/kpis",
+    "/api/heat/petitions",
+    "/tiles/party_members/15/27330/13400.pbf",
 ]
 
 
-def test_no_valid_token_gets_401_and_no_data(client, demo_engine) -> None:  # noqa: ANN001
+def test_no_valid_token_gets_401_and_no_data(anon, demo_engine) -> None:  # noqa: ANN001
     for label, headers in _bad_tokens(demo_engine).items():
         for path in PROTECTED:
-            r = client.get(path, headers=headers)
+            r = anon.get(path, headers=headers)
             assert r.status_code == 401, (label, path)
             assert r.headers["WWW-Authenticate"].startswith("Bearer"), (label, path)
             body = r.json
@@ -156,9 +162,16 @@ def test_no_valid_token_gets_401_and_no_data(client, demo_engine) -> None:  # no
             assert "coordinates" not in r.get_data(as_text=True)
 
 
-def test_page_and_api_stay_open(client) -> None:  # noqa: ANN001
-    assert client.get("/api/layers").status_code == 200
-    assert client.get("/api/health").status_code == 200
+def test_pages_send_a_browser_to_the_login_form(anon) -> None:  # noqa: ANN001
+    for path in ["/", "/compounds/1", "/ogc/collections?f=html"]:
+        r = anon.get(path, headers={"Accept": "text/html"})
+        if path.startswith("/ogc"):  # GIS endpoints answer 401, never a redirect
+            assert r.status_code == 401
+            continue
+        assert r.status_code == 302, path
+        assert r.headers["Location"].startswith("/login?next=" + path.split("?")[0])
+    assert anon.get("/api/health").status_code == 200
+    assert anon.get("/login").status_code == 200
 
 
 def test_token_use_is_recorded(client, demo_engine, demo_conn) -> None:  # noqa: ANN001

@@ -10,33 +10,15 @@ from dataclasses import replace
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Page
 from waitress.server import create_server
 
 import layers
 from geo_service.coords import wgs84_to_gcj02
 
-from .conftest import NOW
+from .conftest import NOW, LoggedIn
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 MAP = "Object.values(window).find(v => v instanceof L.Map)"
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """Debian's chromium; Playwright gives every launch a fresh temporary profile."""
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 class Watch:
@@ -58,12 +40,12 @@ class Watch:
         )
 
 
-def _open(browser: Browser, base: str, size: tuple[int, int] = (1920, 1080)) -> tuple[Page, Watch]:
+def _open(browser: LoggedIn, base: str, size: tuple[int, int] = (1920, 1080)) -> tuple[Page, Watch]:
     page = browser.new_page(viewport={"width": size[0], "height": size[1]})
     watch = Watch(page, base)
     page.goto(base + "/")
     page.wait_for_function(
-        "document.body.dataset.drawn_compounds > 0 && document.body.dataset.kpis === '9'",
+        "() => document.body.dataset.drawn_compounds > 0 && document.body.dataset.kpis === '9'",
         timeout=20_000,
     )
     return page, watch
@@ -71,12 +53,12 @@ def _open(browser: Browser, base: str, size: tuple[int, int] = (1920, 1080)) -> 
 
 @pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)])
 def test_one_screen_map(
-    browser: Browser, live_server: str, demo_conn, artifacts, size: tuple[int, int]
+    browser: LoggedIn, live_server: str, demo_conn, artifacts, size: tuple[int, int]
 ) -> None:
     page, watch = _open(browser, live_server, size)
     n = demo_conn.execute("SELECT count(*) FROM compound").fetchone()[0]
     assert page.evaluate("document.body.dataset.drawn_compounds") == str(n)
-    page.wait_for_function("document.body.dataset.drawn_streets === '18'", timeout=20_000)
+    page.wait_for_function("() => document.body.dataset.drawn_streets === '18'", timeout=20_000)
     # The compound polygons are really painted: vector-tile canvases with coloured pixels.
     painted = page.evaluate(
         """() => [...document.querySelectorAll('canvas.leaflet-tile')].reduce((n, c) => {
@@ -105,18 +87,20 @@ def test_one_screen_map(
     page.close()
 
 
-def test_petition_heat_and_time_window(browser: Browser, live_server: str, artifacts) -> None:
+def test_petition_heat_and_time_window(browser: LoggedIn, live_server: str, artifacts) -> None:
     page, watch = _open(browser, live_server)
     assert page.locator("canvas.leaflet-heatmap-layer").count() == 0
     page.get_by_text("信访热力", exact=True).click()
-    page.wait_for_function("Number(document.body.dataset.heat_petitions_cells) > 0", timeout=15_000)
+    page.wait_for_function(
+        "() => Number(document.body.dataset.heat_petitions_cells) > 0", timeout=15_000
+    )
     assert page.locator("canvas.leaflet-heatmap-layer").count() == 1
     year_sum = page.evaluate("document.body.dataset.heat_petitions_sum")
     window = page.evaluate("document.body.dataset.heat_petitions_window")
     assert window.endswith(NOW.date().isoformat())
     page.select_option("#gs-window", "30")
     page.wait_for_function(
-        f"document.body.dataset.heat_petitions_window !== '{window}'", timeout=15_000
+        f"() => document.body.dataset.heat_petitions_window !== '{window}'", timeout=15_000
     )
     assert int(page.evaluate("document.body.dataset.heat_petitions_sum")) < int(year_sum)
     # The heat canvas has coloured pixels.
@@ -127,11 +111,11 @@ def test_petition_heat_and_time_window(browser: Browser, live_server: str, artif
     )
     page.select_option("#gs-window", "365")
     page.wait_for_function(
-        f"document.body.dataset.heat_petitions_window === '{window}'", timeout=15_000
+        f"() => document.body.dataset.heat_petitions_window === '{window}'", timeout=15_000
     )
     page.get_by_text("加装电梯热力", exact=True).click()
     page.wait_for_function(
-        "Number(document.body.dataset.heat_elevator_retrofits_cells) > 0", timeout=15_000
+        "() => Number(document.body.dataset.heat_elevator_retrofits_cells) > 0", timeout=15_000
     )
     page.wait_for_timeout(300)
     page.screenshot(path=str(artifacts / "onescreen-heat-1920x1080.png"))
@@ -140,14 +124,14 @@ def test_petition_heat_and_time_window(browser: Browser, live_server: str, artif
     page.close()
 
 
-def test_search_opens_the_compound_panel(browser: Browser, live_server: str, demo_conn) -> None:
+def test_search_opens_the_compound_panel(browser: LoggedIn, live_server: str, demo_conn) -> None:
     page, watch = _open(browser, live_server)
     cid, name = demo_conn.execute(
         "SELECT id, name FROM compound ORDER BY id DESC LIMIT 1"
     ).fetchone()
     page.fill("#gs-search", name[:3])
     page.locator("#gs-search-results li", has_text=name).first.click()
-    page.wait_for_function(f"document.body.dataset.panel === '{cid}'", timeout=15_000)
+    page.wait_for_function(f"() => document.body.dataset.panel === '{cid}'", timeout=15_000)
     detail = page.locator("#gs-detail")
     assert detail.is_visible()
     assert name in detail.inner_text() and "业委会" in detail.inner_text()
@@ -161,7 +145,9 @@ def test_search_opens_the_compound_panel(browser: Browser, live_server: str, dem
     page.close()
 
 
-def test_clicking_a_compound_opens_its_panel(browser: Browser, live_server: str, demo_conn) -> None:
+def test_clicking_a_compound_opens_its_panel(
+    browser: LoggedIn, live_server: str, demo_conn
+) -> None:
     page, watch = _open(browser, live_server)
     cid, lon, lat = demo_conn.execute(
         "SELECT id, ST_X(p), ST_Y(p) FROM (SELECT id, ST_PointOnSurface(geom) p, ST_Area(geom) a FROM compound) s ORDER BY a DESC LIMIT 1"
@@ -171,14 +157,14 @@ def test_clicking_a_compound_opens_its_panel(browser: Browser, live_server: str,
     )
     box = page.locator(".folium-map").bounding_box()
     page.mouse.click(box["x"] + pt[0], box["y"] + pt[1])
-    page.wait_for_function(f"document.body.dataset.panel === '{cid}'", timeout=15_000)
+    page.wait_for_function(f"() => document.body.dataset.panel === '{cid}'", timeout=15_000)
     assert page.locator("#gs-detail").is_visible()
     assert watch.errors == [] and watch.foreign == []
     page.close()
 
 
 def test_drill_down_street_community_compound(
-    browser: Browser, live_server: str, demo_conn
+    browser: LoggedIn, live_server: str, demo_conn
 ) -> None:
     page, watch = _open(browser, live_server)
     street, community, cid = demo_conn.execute(
@@ -186,20 +172,20 @@ def test_drill_down_street_community_compound(
     ).fetchone()
     zoom0 = page.evaluate(f"{MAP}.getZoom()")
     page.select_option("#gs-street", street)
-    page.wait_for_function(f"document.body.dataset.area === '{street}'")
+    page.wait_for_function(f"() => document.body.dataset.area === '{street}'")
     page.wait_for_timeout(400)
     assert page.evaluate(f"{MAP}.getZoom()") > zoom0
     assert page.locator("#gs-community").is_enabled()
     page.select_option("#gs-community", community)
-    page.wait_for_function(f"document.body.dataset.area === '{community}'")
+    page.wait_for_function(f"() => document.body.dataset.area === '{community}'")
     page.select_option("#gs-compound", str(cid))
-    page.wait_for_function(f"document.body.dataset.panel === '{cid}'", timeout=15_000)
+    page.wait_for_function(f"() => document.body.dataset.panel === '{cid}'", timeout=15_000)
     assert watch.errors == [] and watch.foreign == []
     page.close()
 
 
 @pytest.fixture(scope="module")
-def gcj_server(app, demo_engine) -> Iterator[str]:  # noqa: ANN001
+def gcj_server(app) -> Iterator[str]:  # noqa: ANN001
     """The same data served with a GCJ-02 basemap (tiles from the server itself)."""
     from geo_service.app import create_app
 
@@ -209,7 +195,7 @@ def gcj_server(app, demo_engine) -> Iterator[str]:  # noqa: ANN001
         basemap_url="/static/img/favicon.svg?z={z}&x={x}&y={y}",
         basemap_crs="gcj02",
     )
-    gcj_app = create_app(settings, engine=demo_engine)
+    gcj_app = create_app(settings)
     gcj_app.config.update(TESTING=True, FIXED_NOW=NOW)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -220,7 +206,7 @@ def gcj_server(app, demo_engine) -> Iterator[str]:  # noqa: ANN001
     server.close()
 
 
-def test_overlays_sit_on_gcj02_basemap_tiles(browser: Browser, gcj_server: str) -> None:
+def test_overlays_sit_on_gcj02_basemap_tiles(browser: LoggedIn, gcj_server: str) -> None:
     page, watch = _open(browser, gcj_server)
     lon, lat = 120.158, 30.300
     glon, glat = wgs84_to_gcj02(lon, lat)
@@ -248,7 +234,7 @@ def test_overlays_sit_on_gcj02_basemap_tiles(browser: Browser, gcj_server: str) 
 
 
 def test_view_in_the_address_is_restored_and_kept(
-    browser: Browser, live_server: str, demo_conn
+    browser: LoggedIn, live_server: str, demo_conn
 ) -> None:
     lon, lat = demo_conn.execute(
         "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(geom) c FROM compound ORDER BY id LIMIT 1) s"
@@ -256,11 +242,83 @@ def test_view_in_the_address_is_restored_and_kept(
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     watch = Watch(page, live_server)
     page.goto(f"{live_server}/#15/{lat:.5f}/{lon:.5f}")
-    page.wait_for_function("document.body.dataset.kpis === '9'", timeout=20_000)
+    page.wait_for_function("() => document.body.dataset.kpis === '9'", timeout=20_000)
     assert page.evaluate(f"{MAP}.getZoom()") == 15
     centre = page.evaluate(f"(() => {{ const c = {MAP}.getCenter(); return [c.lat, c.lng]; }})()")
     assert centre[0] == pytest.approx(lat, abs=1e-4) and centre[1] == pytest.approx(lon, abs=1e-4)
     page.evaluate(f"{MAP}.setZoom(16, {{animate: false}})")
-    page.wait_for_function("location.hash.startsWith('#16/')")
+    page.wait_for_function("() => location.hash.startsWith('#16/')")
+    assert watch.errors == [] and watch.foreign == []
+    page.close()
+
+
+# -- issue 8: index and early warning ------------------------------------------------------
+INDEX_PAINTED = """(sel) => { const c = document.querySelector(sel);
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }"""
+
+
+def test_index_layers_rankings_and_radar(
+    browser: LoggedIn,
+    live_server: str,
+    demo_conn,  # noqa: ANN001
+    artifacts,  # noqa: ANN001
+) -> None:
+    """Issue 8: the 三方强基指数 choropleth, ranking table, spike markers, the Gi* hot-spot
+    layer with its legend, and the radar chart and trend in the compound panel."""
+    page, watch = _open(browser, live_server)
+    # Spike markers are on by default, one per flagged compound.
+    page.wait_for_function("() => Number(document.body.dataset.spikes) >= 1", timeout=20_000)
+    spikes = int(page.evaluate("document.body.dataset.spikes"))
+    assert page.locator("path.gs-spike").count() == spikes
+    assert "投诉突增预警" in page.locator("#gs-warn-legend").inner_text()
+    # Ranking table: every street with an index, best first.
+    page.wait_for_function("() => Number(document.body.dataset.ranking) > 0", timeout=20_000)
+    n_streets = demo_conn.execute(
+        "SELECT count(DISTINCT street_code) FROM compound_index WHERE quarter = '2026Q3'"
+    ).fetchone()[0]
+    assert page.locator("#gs-index-ranking tbody tr").count() == n_streets
+    assert page.locator("#gs-index-quarter").inner_text() == "2026Q3"
+    page.select_option("#gs-index-level", "community")
+    page.wait_for_function("() => document.body.dataset.ranking_level === 'community'")
+    n_communities = demo_conn.execute(
+        "SELECT count(DISTINCT community_code) FROM compound_index WHERE quarter = '2026Q3'"
+    ).fetchone()[0]
+    assert page.locator("#gs-index-ranking tbody tr").count() == n_communities
+    # Choropleth by the index total.
+    page.select_option("#gs-metric", "index_total")
+    page.wait_for_function("() => document.body.dataset.metric === 'index_total'", timeout=20_000)
+    assert "≥" in page.locator("#gs-choropleth-legend").inner_text()
+    # The Gi* hot-spot layer, from the layer control, with its significance classes.
+    page.get_by_text("信访热点（Gi*，近12个月）", exact=True).click()
+    page.wait_for_function("() => document.body.dataset.hotspots !== undefined", timeout=30_000)
+    n_hot = int(page.evaluate("document.body.dataset.hotspots"))
+    assert n_hot >= 1
+    assert page.locator("path.gs-hot").count() == n_hot
+    assert page.locator("path.gs-hot-hot_99, path.gs-hot-hot_95, path.gs-hot-hot_90").count() >= 1
+    legend = page.locator("#gs-warn-legend").inner_text()
+    assert "热点 99%" in legend and "冷点 95%" in legend and "不显著" in legend
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(artifacts / "onescreen-warnings-1920x1080.png"))
+    # The compound panel: radar chart of the five dimensions and the quarterly trend.
+    cid, name = demo_conn.execute(
+        "SELECT c.id, c.name FROM compound_index i JOIN compound c ON c.id = i.compound_id "
+        "WHERE quarter = '2026Q3' ORDER BY total DESC LIMIT 1"
+    ).fetchone()
+    page.fill("#gs-search", name)
+    page.locator("#gs-search-results li", has_text=name).first.click()
+    page.wait_for_function(f"() => document.body.dataset.radar === '{cid}'", timeout=20_000)
+    panel = page.locator("#gs-detail").inner_text()
+    assert "三方强基指数" in panel and "全区第 1/" in panel
+    assert page.evaluate(INDEX_PAINTED, "#gs-radar") > 2000
+    assert page.evaluate(INDEX_PAINTED, "#gs-trend") > 500
+    labels = page.evaluate(
+        "Chart.getChart(document.getElementById('gs-radar')).data.labels.join(',')"
+    )
+    assert labels == "组织领导力,小区凝聚力,三方协同力,物业服务力,综合满意度"
+    trend = page.evaluate("Chart.getChart(document.getElementById('gs-trend')).data.labels")
+    assert trend == ["2025Q4", "2026Q1", "2026Q2", "2026Q3"]
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(artifacts / "onescreen-index-1920x1080.png"))
     assert watch.errors == [] and watch.foreign == []
     page.close()

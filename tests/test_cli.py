@@ -112,5 +112,8 @@ def test_upgrade_is_idempotent(cluster) -> None:
     for _ in range(2):
         r = CliRunner().invoke(main, ["db", "upgrade"], env=env)
         assert r.exit_code == 0, r.output
-    assert db.current_revision(__import__("sqlalchemy").create_engine(cluster.url(name))) == db.head_revision()
+    assert (
+        db.current_revision(__import__("sqlalchemy").create_engine(cluster.url(name)))
+        == db.head_revision()
+    )
     cluster.drop_database(name)

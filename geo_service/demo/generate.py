@@ -99,6 +99,7 @@ def generate(scale: Scale, seed: int, as_of: dt.date) -> Dataset:
         "geom": geo.communities["geom"],
     }
     _compounds(ds)
+    _compound_aliases(ds)  # issue 3
     _grids(ds, comm_names)
     _buildings(ds)
     _households(ds)
@@ -108,6 +109,10 @@ def generate(scale: Scale, seed: int, as_of: dt.date) -> Dataset:
     _complaints(ds)
     _petitions(ds)
     _retrofits(ds)
+    from .governance import complaint_bursts, governance  # issue 8: index inputs
+
+    governance(ds)
+    complaint_bursts(ds)
     return ds
 
 
@@ -208,6 +213,38 @@ def _compounds(ds: Dataset) -> None:
         "star_rating": [int(s) if p else None for s, p in zip(stars, prof, strict=True)],
         "income_disclosed": rng.random(n) < np.where(prof, 0.82, 0.45),
         "e_voting": rng.random(n) < np.where(com, 0.6, 0.38),
+    }
+
+
+# issue 3: short names clerks write for a compound (和睦新村 → 和睦), unique in the district.
+ALIAS_SUFFIXES = ("安置小区", "新村", "小区", "公寓", "花园", "家园", "雅苑", "华庭", "名邸",
+                  "公馆", "新苑", "佳苑", "人家", "宿舍")  # fmt: skip
+
+
+def _compound_aliases(ds: Dataset) -> None:
+    cmp = ds.tables["compound"]
+    rng = _rng(ds.seed, "aliases")
+    names_ = list(cmp["name"])
+    taken = set(names_)
+    short: dict[str, list[int]] = {}
+    for i, nm in enumerate(names_):
+        suf = next((x for x in ALIAS_SUFFIXES if nm.endswith(x)), None)
+        if suf and len(nm) - len(suf) >= 2 and rng.random() < 0.5:
+            short.setdefault(nm[: -len(suf)], []).append(i)
+    # Not an alias when another compound's name starts with it (和平 for 和平新村 while
+    # 和平小区 exists): the alias would name two compounds.
+    prefixed = {a for a in short if sum(nm.startswith(a) for nm in names_) > 1}
+    picked = sorted(
+        (ix[0], a) for a, ix in short.items() if len(ix) == 1 and a not in taken | prefixed
+    )
+    idx = np.array([i for i, _ in picked], dtype=int)
+    ds.tables["compound_alias"] = {
+        "id": np.arange(1, len(idx) + 1),
+        "district_code": DISTRICT_CODE,
+        "street_code": np.asarray(cmp["street_code"])[idx],
+        "community_code": np.asarray(cmp["community_code"])[idx],
+        "compound_id": idx + 1,
+        "alias": [a for _, a in picked],
     }
 
 

@@ -1,4 +1,8 @@
-"""JSON API: layer registry and layer features (public fields only)."""
+"""JSON API: layer registry and layer features.
+
+Person layers carry their personal fields masked (张*明, 138****1234), unmasked only for a
+commissioner in their own compounds (each such read is audited), and not at all for
+planners."""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 
 import layers
 
-from .. import queries, validation
+from .. import accounts, audit, masking, queries, validation
 from ..db import get_db
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -48,7 +52,14 @@ def layer_features(layer_id: str) -> Response:
     bbox = validation.bbox(request.args)
     limit = validation.integer(request.args, "limit", default=1000, lo=1, hi=10_000)
     precision = validation.integer(request.args, "precision", default=7, lo=1, hi=9)
+    layer = layers.REGISTRY[layer_id]
+    principal = accounts.current_principal()
+    personal = bool(layer.personal) and principal.receives_personal_fields
     fc = queries.features(
-        get_db(), layers.REGISTRY[layer_id], bbox=bbox, limit=limit, precision=precision
+        get_db(), layer, bbox=bbox, limit=limit, precision=precision, personal=personal
     )
+    if personal and principal.sees_personal_data:
+        audit.record("personal_read", request.full_path[:500], len(fc["features"]))
+    elif personal:
+        masking.mask_features(fc, layer.personal_field_names)
     return jsonify(fc)

@@ -14,12 +14,11 @@ import time
 from collections import OrderedDict
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 import layers
 
-from .. import queries, validation
+from .. import accounts, db, queries, validation
 from ..coords import wgs84_to_gcj02
 from ..db import get_db
 from ..errors import BadParameter
@@ -58,7 +57,7 @@ _metrics_lock = threading.Lock()
 _refreshing: set[object] = set()
 
 
-def _refresh_metrics(engine: sa.Engine, key: object, at: dt.datetime) -> None:
+def _refresh_metrics(engine: db.ScopedEngine, key: object, at: dt.datetime) -> None:
     try:
         with engine.connect() as conn:
             metrics = queries.compound_metrics(conn, at)
@@ -69,14 +68,20 @@ def _refresh_metrics(engine: sa.Engine, key: object, at: dt.datetime) -> None:
             _refreshing.discard(key)
 
 
+def scope_key() -> tuple:
+    """What the current principal can see: part of every cache key of scoped results."""
+    return accounts.current_principal().scope.key()
+
+
 def cached_metrics() -> list[dict]:
-    """Per-compound figures, recomputed at most once a minute per database: the page, the
+    """Per-compound figures, recomputed at most once a minute per database and scope (the
+    figures count only rows the principal may see): the page, the
     KPIs, the compound tiles and the panel all read them, and the 12-month windows barely
     move in a minute. The first computation blocks (concurrent requests wait for it);
     after that a stale copy is served while one background thread recomputes, so no
     request waits for the whole district's (or city's) aggregation."""
-    engine = current_app.extensions["geo_engine"]
-    key = engine.url
+    engine = db.request_engine()
+    key = (engine.url, scope_key())
     with _metrics_lock:
         hit = _metrics_cache.get(key)
         if hit is None:
@@ -113,8 +118,11 @@ def compound_figures(compound_id: int) -> dict:
 def _cached(body: bytes, mimetype: str, max_age: int) -> Response:
     resp = Response(body, mimetype=mimetype)
     resp.set_etag(hashlib.blake2b(body, digest_size=16).hexdigest())
-    resp.cache_control.public = True
+    # private: what a response holds depends on who asked (their area scope)
+    resp.cache_control.private = True
     resp.cache_control.max_age = max_age
+    resp.vary.add("Cookie")
+    resp.vary.add("Authorization")
     return resp.make_conditional(request)
 
 
@@ -263,7 +271,7 @@ def tile(layer_id: str, z: int, x: int, y: int) -> Response:
     offset = (0.0, 0.0)
     if validation.choice(request.args, "crs", ("wgs84", "gcj02"), "wgs84") == "gcj02":
         offset = gcj02_offset(*tile_centre(z, x, y))
-    key = (current_app.extensions["geo_engine"].url, layer_id, z, x, y, offset, tuple(sorted(
+    key = (current_app.extensions["geo_engine"].url, scope_key(), layer_id, z, x, y, offset, tuple(sorted(
         (k, v) for k, v in filters.items() if not isinstance(v, list))))  # fmt: skip
     body = _tile_cache.get(key)
     if body is None:

@@ -10,13 +10,12 @@ from dataclasses import replace
 
 from flask import Blueprint, Response, current_app, render_template, request
 
-from .. import accounts, ogc
+from .. import accounts, audit, ogc
 from ..db import get_db
 from ..errors import BadParameter
 from ..export import csv_header, csv_text
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
-bp.before_request(accounts.require_principal)
 
 
 def _base() -> str:
@@ -108,6 +107,7 @@ def items(collection_id: str) -> Response:
     fmt = _wants(("json", "html", "csv"))
     q = ogc.parse_query(layer, principal, request.args)
     page = ogc.items(get_db(), q, _base(), _args(), fmt)
+    audit.record("ogc_items", request.full_path[:500], len(page.features))
     if fmt == "csv":
         resp = Response(csv_text(page.rows, csv_header(q)), mimetype="text/csv")
         resp.headers["Content-Disposition"] = f'inline; filename="{layer.id}.csv"'

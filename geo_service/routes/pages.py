@@ -6,9 +6,10 @@ from flask import Blueprint, Response, current_app, render_template
 
 import layers
 
-from .. import queries
+from .. import queries, security
 from ..db import get_db
 from ..mapbuilder import CHOROPLETH_METRICS, build_page
+from .dossier import dossier_for, outline
 from .maps import compound_figures, metric_classes, now
 
 bp = Blueprint("pages", __name__)
@@ -27,9 +28,12 @@ def overview() -> Response:
         categories=layers.REGISTRY["complaints"].field("category").vocabulary or {},
         classes=metric_classes(CHOROPLETH_METRICS[0]["id"]),
     )
-    return Response(html, mimetype="text/html")
+    return Response(security.add_nonce(html), mimetype="text/html")
 
 
 @bp.get("/compounds/<int:compound_id>")
 def compound_page(compound_id: int) -> str:
-    return render_template("compound.html", c=compound_figures(compound_id), as_of=now())
+    d = dossier_for(compound_id)
+    return render_template(
+        "compound.html", c=compound_figures(compound_id), d=d, svg=outline(d), as_of=now()
+    )

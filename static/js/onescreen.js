@@ -357,6 +357,7 @@
       html += row("加装电梯", "完工 " + num(m.retrofits_completed) + "，推进中 " + num(m.retrofits_pipeline));
       html += "</table><p><a class=\"gs-link\" href=\"/compounds/" + encodeURIComponent(m.id) + "\">查看小区档案 →</a></p>";
       $("gs-detail-body").innerHTML = html;
+      if (window.GeoIndex) { GeoIndex.panel(m.id, $("gs-detail-body")); }  // issue 8: radar, trend
       $("gs-detail").hidden = false;
       mark("panel", m.id);
     }
@@ -475,6 +476,9 @@
     outlineTiles("communities", "社区边界", true);
     outlineTiles("grids", "网格", false);
     getJSON("/api/kpis").then(renderKpis).catch(showError);
+    if (window.GeoIndex) {  // issue 8: warning layers, index rankings
+      GeoIndex.start(map, control, { getJSON: getJSON, showError: showError, mark: mark, esc: esc, selectCompound: selectCompound, compounds: compounds });
+    }
   }
 
   window.GeoService = { start: start };
