@@ -91,6 +91,7 @@ PAGE = """
   <header>
     <h1 class="gs-title">{title}</h1>
     <p class="gs-sub">党建引领 · 三方协同 · 以房管人 <span id="gs-asof"></span></p>
+    {user}
   </header>
   <section class="gs-box">
     <h2>年度目标</h2>
@@ -181,6 +182,20 @@ def _basemap(settings: Settings) -> dict | None:
     }
 
 
+def _user_box(user: dict | None) -> str:
+    """Who is logged in, a link to the commissioner's page, and logout (a POST with the
+    session's CSRF token)."""
+    if not user:
+        return ""
+    return (
+        f'<form class="gs-user" method="post" action="/logout">'
+        f"<span>{escape(user['username'])} · {escape(user['role'])}</span> "
+        + ('<a href="/patch">工作台</a> ' if user.get("patch") else "")
+        + f'<input type="hidden" name="csrf_token" value="{escape(user["csrf_token"])}">'
+        f'<button type="submit">退出</button></form>'
+    )
+
+
 def build_page(
     layer_list: list[Layer],
     settings: Settings,
@@ -189,6 +204,7 @@ def build_page(
     years: list[int],
     categories: dict[str, str],
     classes: dict | None = None,
+    user: dict | None = None,
 ) -> str:
     """HTML of the one-screen map. ``layer_list`` comes from the registry; nothing here
     queries the database, and no data is inlined beyond this small configuration (and the
@@ -227,6 +243,7 @@ def build_page(
         folium.Element(
             PAGE.format(
                 title=escape(title),
+                user=_user_box(user),
                 district=escape(district_name),
                 metric_options="".join(
                     f'<option value="{c["id"]}">{escape(c["label"])}</option>'

@@ -4,6 +4,7 @@ DATABASE_URL) is never touched: the environment is cleared of them for the sessi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -54,6 +55,25 @@ def cluster() -> Iterator[Cluster]:
     yield c
     c.destroy()
     shutil.rmtree(home, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def demo_cluster(prefix: str, seed: int) -> Iterator[Cluster]:
+    """A cluster of its own with the migrated tiny demo (for tests that stop the server or
+    change data the shared demo database must keep)."""
+    from geo_service.demo.load import load_demo
+
+    home = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    c = Cluster(home)
+    try:
+        c.start()
+        c.ensure_database()
+        db.upgrade(c.url())
+        load_demo(c.conninfo(), "tiny", seed, AS_OF, progress=False)
+        yield c
+    finally:
+        c.destroy()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def new_database(cluster: Cluster, prefix: str = "t") -> str:

@@ -5,7 +5,6 @@ Both run on a cluster of their own (the shared test cluster is never stopped).""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,12 +16,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from geo_service import db
 from geo_service.cluster import Cluster
-from geo_service.demo.load import load_demo
 from geo_service.settings import Settings
 
-from .conftest import AS_OF, NOW
+from .conftest import NOW, demo_cluster
 from .ogc_support import bearer, make_token
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,15 +29,8 @@ COUNTED = ("compound", "building", "household", "resident", "party_member", "com
 
 @pytest.fixture(scope="module")
 def own_cluster() -> Iterator[Cluster]:
-    home = Path(tempfile.mkdtemp(prefix="gsf-", dir="/tmp"))
-    c = Cluster(home)
-    c.start()
-    c.ensure_database()
-    db.upgrade(c.url())
-    load_demo(c.conninfo(), "tiny", 5, AS_OF, progress=False)
-    yield c
-    c.destroy()
-    shutil.rmtree(home, ignore_errors=True)
+    with demo_cluster("gsf-", 5) as c:
+        yield c
 
 
 def _counts(c: Cluster) -> dict[str, int]:

@@ -196,6 +196,23 @@ def _csrf_https(client) -> str:  # noqa: ANN001
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
+def test_the_map_page_names_the_user_and_logs_out(app, demo_engine) -> None:  # noqa: ANN001
+    user = add_user(demo_engine, "district_leader")
+    c = logged_in(app, demo_engine, user)
+    html = c.get("/").get_data(as_text=True)
+    assert user in html and "区领导" in html and 'href="/patch"' in html
+    token = re.search(r'action="/logout">.*?name="csrf_token" value="([^"]+)"', html).group(1)
+    assert c.post("/logout", data={"csrf_token": token}).status_code == 303
+    assert c.get("/api/kpis").status_code == 401
+
+
+def test_a_commissioner_lands_on_their_patch(app, demo_engine, commissioner_area) -> None:  # noqa: ANN001
+    user = add_user(demo_engine, "commissioner", "compounds", tuple(map(str, commissioner_area)))
+    c = app.test_client()
+    r = c.post("/login", data={"username": user, "password": PASSWORD, "csrf_token": _csrf(c)})
+    assert r.status_code == 303 and r.headers["Location"] == "/patch"
+
+
 def test_login_without_csrf_token_is_refused(app, demo_engine) -> None:  # noqa: ANN001
     user = add_user(demo_engine, "planner")
     c = app.test_client()

@@ -8,8 +8,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
-import tempfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,12 +17,10 @@ import pytest
 import shapely
 import sqlalchemy as sa
 
-from geo_service import db
 from geo_service.cluster import Cluster
-from geo_service.demo.load import load_demo
 from geo_service.settings import Settings
 
-from .conftest import AS_OF, NOW, add_user, logged_in
+from .conftest import NOW, add_user, demo_cluster, logged_in
 
 
 @pytest.fixture(scope="module")
@@ -32,19 +28,12 @@ def world() -> Iterator[tuple]:
     """An app on a database of its own (uploads change boundaries)."""
     from geo_service.app import create_app
 
-    home = Path(tempfile.mkdtemp(prefix="gsu-", dir="/tmp"))
-    c = Cluster(home)
-    c.start()
-    c.ensure_database()
-    db.upgrade(c.url())
-    load_demo(c.conninfo(), "tiny", 11, AS_OF, progress=False)
-    app = create_app(Settings(home=home))
-    app.config.update(TESTING=True, FIXED_NOW=NOW)
-    engine = sa.create_engine(c.url())
-    yield c, app, engine
-    engine.dispose()
-    c.destroy()
-    shutil.rmtree(home, ignore_errors=True)
+    with demo_cluster("gsu-", 11) as c:
+        app = create_app(Settings(home=c.home))
+        app.config.update(TESTING=True, FIXED_NOW=NOW)
+        engine = sa.create_engine(c.url())
+        yield c, app, engine
+        engine.dispose()
 
 
 def _admin(world):  # noqa: ANN001, ANN202

@@ -51,6 +51,12 @@ def login() -> Response | tuple[str, int]:
     session.permanent = False
     g.principal = principal
     audit.record("login", "/login")
+    if target == "/" and principal.role in (
+        "commissioner",
+        "community_official",
+        "street_official",
+    ):
+        target = "/patch"  # their own work page first; the map is one click away
     return redirect(target, code=303)
 
 

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template
+from flask_wtf.csrf import generate_csrf
 
 import layers
 
-from .. import queries, security
+from .. import accounts, enums, queries, security
 from ..db import get_db
 from ..mapbuilder import CHOROPLETH_METRICS, build_page
 from .dossier import dossier_for, outline
 from .maps import compound_figures, metric_classes, now
 
 bp = Blueprint("pages", __name__)
+
+
+def _user() -> dict:
+    principal = accounts.current_principal()
+    return {
+        "username": principal.username,
+        "role": enums.ACCOUNT_ROLE.get(principal.role, principal.role),
+        "csrf_token": generate_csrf(),
+        "patch": principal.role != "planner",
+    }
 
 
 @bp.get("/")
@@ -27,6 +38,7 @@ def overview() -> Response:
         years=queries.petition_years(conn),
         categories=layers.REGISTRY["complaints"].field("category").vocabulary or {},
         classes=metric_classes(CHOROPLETH_METRICS[0]["id"]),
+        user=_user(),
     )
     return Response(security.add_nonce(html), mimetype="text/html")
 
