@@ -138,6 +138,18 @@ PAGE = """
 """
 
 
+# What the page asks the API for as soon as it opens, whatever the view: requested by
+# link rel=preload while the scripts download and run, instead of after they have run.
+# The URLs must be exactly the ones the scripts fetch, or the browser fetches twice.
+PRELOAD = (
+    "/api/kpis",
+    "/api/areas",
+    "/api/layers/streets/features?limit=10000&precision=6",
+    "/api/warnings/spikes",
+    "/api/index/rankings?level=street",
+)
+
+
 class _OneScreen(JSCSSMixin, MacroElement):
     """Loads the page's scripts after Leaflet and calls GeoService.start(map) once folium
     has created the map."""
@@ -157,7 +169,6 @@ class _OneScreen(JSCSSMixin, MacroElement):
             ),
             ("gcj02", "/static/js/gcj02.js"),
             ("onescreen", "/static/js/onescreen.js"),
-            ("chartjs", vendor_url("chart.js", "dist/chart.umd.js")),  # issue 8: radar, trend
             ("geoindex", "/static/js/geoindex.js"),
         ]
         self.default_css = [
@@ -226,6 +237,9 @@ def build_page(
         prefer_canvas=True,
         crs="GCJ02" if settings.gcj02 else "EPSG3857",
         zoom_control=True,
+        # Tiles appear at once: fading each in repaints the map every frame for a while after
+        # it has loaded, which on a busy office PC is most of the time the page takes.
+        fade_animation=False,
     )
     # Only Leaflet itself: the page uses none of folium's other defaults (jQuery,
     # Bootstrap, Font Awesome, awesome-markers), which would cost ~130 kB and parse time.
@@ -238,6 +252,17 @@ def build_page(
     header.add_child(
         folium.Element('<link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml">'),
         name="favicon",
+    )
+    # After the scripts in <head>, so these go out once the scripts have (the browser's
+    # preload scanner finds them while the scripts still load).
+    root.html.add_child(
+        folium.Element(
+            "".join(
+                f'<link rel="preload" href="{escape(url)}" as="fetch" crossorigin>'
+                for url in PRELOAD
+            )
+        ),
+        name="preload",
     )
     root.html.add_child(
         folium.Element(
@@ -264,6 +289,8 @@ def build_page(
         "basemap": _basemap(settings),
         "metrics": CHOROPLETH_METRICS,
         "classes": classes,
+        # issue 8's radar and trend charts: loaded when a compound panel first opens
+        "chartUrl": vendor_url("chart.js", "dist/chart.umd.js"),
         "layers": [
             {
                 "id": layer.id,

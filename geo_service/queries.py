@@ -310,6 +310,20 @@ _TILE_SQL: dict[str, str] = {
 }
 TILE_LAYERS = tuple(_TILE_SQL)
 
+# The attributes each tile layer carries: every column of its SQL but the source geometry
+# ``g`` (which ST_AsMVT would otherwise encode as a text attribute of every feature,
+# several times the size of the tile's own geometry) and the compound join key ``mid``.
+_TILE_ATTRS: dict[str, tuple[str, ...]] = {
+    "compounds": ("id", "name", "street_code", "community_code", *TILE_METRICS),
+    "communities": ("code", "name", "street_code"),
+    "grids": ("code", "name", "community_code"),
+    "buildings": ("id", "compound_id", "number", "floors", "units", "has_elevator", "retrofit_stage"),
+    "party_members": ("id", "compound_id", "n", "n_reported"),
+    "building_captains": ("id", "compound_id", "n", "n_building", "n_unit"),
+    "complaints": ("id", "compound_id", "category", "channel", "open", "created"),
+    "elevator_retrofits": ("id", "compound_id", "building_id", "stage"),
+}  # fmt: skip
+
 
 def vector_tile(
     conn: sa.Connection,
@@ -332,7 +346,7 @@ def vector_tile(
         WITH src AS ({inner})
         SELECT ST_AsMVT(t, :name, 4096, 'geom') FROM (
             SELECT ST_AsMVTGeom(ST_Transform(ST_Translate(src.g, :dx, :dy), 3857), ST_TileEnvelope(:z, :x, :y), 4096, 64, true) AS geom,
-                   src.* FROM src) t
+                   {", ".join(f"src.{a}" for a in _TILE_ATTRS[name])} FROM src) t
         WHERE t.geom IS NOT NULL
     """
     params = {

@@ -15,6 +15,7 @@ from waitress.server import create_server
 
 import layers
 from geo_service.coords import wgs84_to_gcj02
+from geo_service.mapbuilder import PRELOAD
 
 from .conftest import NOW, LoggedIn
 
@@ -84,6 +85,29 @@ def test_one_screen_map(
     page.screenshot(path=str(artifacts / f"onescreen-{size[0]}x{size[1]}.png"))
     assert watch.errors == []
     assert watch.foreign == []
+    page.close()
+
+
+def test_page_preloads_what_it_uses_and_defers_charts(browser: LoggedIn, live_server: str) -> None:
+    """The API calls made on every opening start from link rel=preload and are used, each
+    fetched once (a preload the page does not take costs a second request and a console
+    warning); Chart.js is not loaded until a compound panel needs it."""
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    paths: list[str] = []
+    warnings: list[str] = []
+    page.on("request", lambda r: paths.append(r.url.split("//", 1)[1].split("/", 1)[1]))
+    page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
+    page.goto(live_server + "/")
+    page.wait_for_function(
+        "() => document.body.dataset.kpis === '9' && document.body.dataset.ranking > 0"
+        " && document.body.dataset.drawn_streets === '18' && document.body.dataset.spikes !== undefined",
+        timeout=20_000,
+    )
+    page.wait_for_timeout(500)
+    for url in PRELOAD:
+        assert paths.count(url.lstrip("/")) == 1, (url, paths)
+    assert not [p for p in paths if "chart.js" in p]
+    assert not [w for w in warnings if "preload" in w]
     page.close()
 
 

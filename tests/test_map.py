@@ -8,6 +8,7 @@ import math
 
 import pytest
 
+from geo_service import queries
 from geo_service.mapbuilder import CHOROPLETH_METRICS
 from geo_service.routes.maps import gcj02_offset, tile_centre
 
@@ -126,6 +127,21 @@ def test_vector_tiles_hold_features_in_their_tile(client, dense_point, layer: st
     assert not {"name", "phone", "id_number"} & set(feats[0]["properties"])
 
 
+@pytest.mark.parametrize("layer", ["compounds", "communities", "grids", "buildings"])
+def test_tiles_carry_their_attributes_and_not_the_source_geometry(
+    client, dense_point, layer: str
+) -> None:
+    """ST_AsMVT encodes every extra column as an attribute: the source geometry must not
+    ride along (it made building tiles six times their size)."""
+    x, y = _tile(*dense_point, 15)
+    feats = _decode(client.get(f"/tiles/{layer}/15/{x}/{y}.pbf").data)[layer]["features"]
+    assert feats
+    keys = set().union(*(f["properties"] for f in feats))
+    assert "g" not in keys and "mid" not in keys
+    assert keys <= set(queries._TILE_ATTRS[layer])
+    assert {"id" if layer in ("compounds", "buildings") else "code"} <= keys
+
+
 def test_people_are_aggregated_per_compound_below_z15_and_per_building_above(
     client, dense_point, demo_conn
 ) -> None:
@@ -181,6 +197,24 @@ def test_gcj02_tiles_are_shifted_by_the_local_offset(client, dense_point) -> Non
     ids_wgs = {f["properties"]["id"] for f in wgs["buildings"]["features"]}
     ids_gcj = {f["properties"]["id"] for f in gcj["buildings"]["features"]}
     assert ids_wgs & ids_gcj
+
+
+def test_tiles_are_sent_gzipped_from_the_cache_to_clients_that_accept_it(
+    client, dense_point
+) -> None:
+    x, y = _tile(*dense_point, 15)
+    url = f"/tiles/buildings/15/{x}/{y}.pbf"
+    plain = client.get(url, headers={"Accept-Encoding": "identity"})
+    packed = client.get(url, headers={"Accept-Encoding": "gzip, deflate"})
+    assert "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.data) == plain.data and len(packed.data) < len(plain.data)
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert packed.headers["ETag"] != plain.headers["ETag"]  # two representations
+    again = client.get(
+        url, headers={"Accept-Encoding": "gzip", "If-None-Match": packed.headers["ETag"]}
+    )
+    assert again.status_code == 304
 
 
 def test_tiles_and_grids_are_cacheable(client, dense_point) -> None:

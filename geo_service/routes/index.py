@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from functools import cache
+from typing import TypeVar
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
@@ -18,10 +20,25 @@ from ..index.config import IndexConfig, load_config, parse_quarter
 from .maps import now, scope_key
 
 bp = Blueprint("index", __name__, url_prefix="/api")
+T = TypeVar("T")
 
 _HOT_SPOT_TTL = 600.0
-_hot_cache: dict[tuple, tuple[float, dict]] = {}
-_hot_lock = threading.Lock()
+_SPIKE_TTL = 60.0
+_memo_cache: dict[tuple, tuple[float, object]] = {}
+_memo_lock = threading.Lock()
+
+
+def _memo(key: tuple, ttl: float, compute: Callable[[], T]) -> T:
+    """``compute()`` kept ``ttl`` seconds per database, scope and ``key`` (under row-level
+    security a result covers only what the caller may see)."""
+    full = (current_app.extensions["geo_engine"].url, scope_key(), *key)
+    with _memo_lock:
+        hit = _memo_cache.get(full)
+        if hit is not None and time.monotonic() - hit[0] < ttl:
+            return hit[1]  # type: ignore[return-value]
+        result = compute()
+        _memo_cache[full] = (time.monotonic(), result)
+        return result
 
 
 @cache
@@ -105,9 +122,14 @@ def spikes() -> Response:
     """Complaint spikes: GeoJSON points at the flagged compounds (``all=true``: every
     compound) with counts, expected count, p- and q-value and level."""
     show_all = validation.choice(request.args, "all", ("true", "false"), "false") == "true"
-    at = now()
     model = warning.SpikeModel()
-    rows = warning.complaint_spikes(get_db(), at, model)
+    # The 7-day window barely moves in a minute; the map asks for it on every load.
+    minute = now().replace(second=0, microsecond=0)
+    at, rows = _memo(
+        ("spikes", minute),
+        _SPIKE_TTL,
+        lambda: (minute, warning.complaint_spikes(get_db(), minute, model)),
+    )
     feats = [
         {
             "type": "Feature",
@@ -140,14 +162,11 @@ def _hot_spots(window_days: int) -> dict:
     """Gi* results, kept ten minutes per database, scope and day (999 permutations take a
     while). Under row-level security Gi* runs over the compounds the caller may see."""
     today = now().date()
-    key = (current_app.extensions["geo_engine"].url, scope_key(), today, window_days)
-    with _hot_lock:
-        hit = _hot_cache.get(key)
-        if hit is not None and time.monotonic() - hit[0] < _HOT_SPOT_TTL:
-            return hit[1]
-        result = warning.petition_hot_spots(get_db(), today, days=window_days)
-        _hot_cache[key] = (time.monotonic(), result)
-        return result
+    return _memo(
+        ("hot_spots", today, window_days),
+        _HOT_SPOT_TTL,
+        lambda: warning.petition_hot_spots(get_db(), today, days=window_days),
+    )
 
 
 @bp.get("/warnings/hotspots")

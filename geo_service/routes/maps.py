@@ -7,6 +7,7 @@ If-None-Match with 304.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 import math
 import threading
@@ -115,9 +116,18 @@ def compound_figures(compound_id: int) -> dict:
     abort(404, description=f"no compound {compound_id}")
 
 
-def _cached(body: bytes, mimetype: str, max_age: int) -> Response:
-    resp = Response(body, mimetype=mimetype)
-    resp.set_etag(hashlib.blake2b(body, digest_size=16).hexdigest())
+def _cached(body: bytes, mimetype: str, max_age: int, gzipped: bytes | None = None) -> Response:
+    """``body`` with an ETag, private caching and Vary; ``gzipped`` is the same body already
+    compressed (tiles keep it in their cache), sent as is to clients that accept gzip."""
+    etag = hashlib.blake2b(body, digest_size=16).hexdigest()
+    if gzipped is not None and request.accept_encodings["gzip"]:
+        resp = Response(gzipped, mimetype=mimetype)
+        resp.headers["Content-Encoding"] = "gzip"  # flask-compress leaves it alone
+        etag += "-gzip"  # another representation, another strong ETag
+    else:
+        resp = Response(body, mimetype=mimetype)
+    resp.vary.add("Accept-Encoding")
+    resp.set_etag(etag)
     # private: what a response holds depends on who asked (their area scope)
     resp.cache_control.private = True
     resp.cache_control.max_age = max_age
@@ -145,10 +155,10 @@ class _TileCache:
 
     def __init__(self, size: int, ttl: float) -> None:
         self.size, self.ttl = size, ttl
-        self._data: OrderedDict[tuple, tuple[float, bytes]] = OrderedDict()
+        self._data: OrderedDict[tuple, tuple[float, tuple[bytes, bytes | None]]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> bytes | None:
+    def get(self, key: tuple) -> tuple[bytes, bytes | None] | None:
         with self._lock:
             hit = self._data.get(key)
             if hit is None or time.monotonic() - hit[0] >= self.ttl:
@@ -156,7 +166,7 @@ class _TileCache:
             self._data.move_to_end(key)
             return hit[1]
 
-    def put(self, key: tuple, body: bytes) -> None:
+    def put(self, key: tuple, body: tuple[bytes, bytes | None]) -> None:
         with self._lock:
             self._data[key] = (time.monotonic(), body)
             self._data.move_to_end(key)
@@ -273,8 +283,10 @@ def tile(layer_id: str, z: int, x: int, y: int) -> Response:
         offset = gcj02_offset(*tile_centre(z, x, y))
     key = (current_app.extensions["geo_engine"].url, scope_key(), layer_id, z, x, y, offset, tuple(sorted(
         (k, v) for k, v in filters.items() if not isinstance(v, list))))  # fmt: skip
-    body = _tile_cache.get(key)
-    if body is None:
+    hit = _tile_cache.get(key)
+    if hit is None:
         body = queries.vector_tile(get_db(), layer_id, z, x, y, offset, **filters)
-        _tile_cache.put(key, body)
-    return _cached(body, "application/vnd.mapbox-vector-tile", 300)
+        # compressed once, when made: a dense building tile costs more to gzip than to serve
+        hit = (body, gzip.compress(body, compresslevel=6, mtime=0) if len(body) >= 1024 else None)
+        _tile_cache.put(key, hit)
+    return _cached(hit[0], "application/vnd.mapbox-vector-tile", 300, gzipped=hit[1])

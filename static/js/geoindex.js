@@ -166,6 +166,23 @@
   }
 
   // -- compound panel: radar of the five dimensions and the quarterly trend --------------------
+  // Chart.js (~200 kB) is only needed once a compound panel opens: loaded then, not with the
+  // page, so it does not hold up the map's first view.
+  var chartLoading = null;
+  function loadChart() {
+    if (window.Chart) { return Promise.resolve(); }
+    if (!chartLoading) {
+      chartLoading = new Promise(function (resolve, reject) {
+        var s = document.createElement("script");
+        s.src = ctx.chartUrl;
+        s.onload = resolve;
+        s.onerror = function () { chartLoading = null; reject(new Error("Chart.js 未能加载")); };
+        document.head.appendChild(s);
+      });
+    }
+    return chartLoading;
+  }
+
   function panel(compoundId, container) {
     charts.forEach(function (ch) { ch.destroy(); });
     charts = [];
@@ -174,7 +191,8 @@
     box.className = "gs-index-panel";
     box.innerHTML = "<h3>三方强基指数</h3><p class=\"gs-index-wait\">加载中…</p>";
     container.appendChild(box);
-    ctx.getJSON("/api/index/compounds/" + encodeURIComponent(compoundId)).then(function (d) {
+    Promise.all([ctx.getJSON("/api/index/compounds/" + encodeURIComponent(compoundId)), loadChart()]).then(function (got) {
+      var d = got[0];
       if (mine !== panelSeq) { return; }
       var l = d.latest;
       var dims = d.dimensions;

@@ -30,7 +30,13 @@
     });
   }
   function pct(v) { return v === null || v === undefined ? "—" : (v * 100).toFixed(1) + "%"; }
-  function num(v, d) { return v === null || v === undefined ? "—" : Number(v).toLocaleString("zh-CN", { maximumFractionDigits: d || 0 }); }
+  // Digits grouped and at most d decimals, as zh-CN writes them (12,345.6) -- without Intl,
+  // whose first call spends ~30 ms loading locale data while the page opens.
+  function num(v, d) {
+    if (v === null || v === undefined) { return "—"; }
+    var parts = String(Number(Number(v).toFixed(d || 0))).split(".");
+    return parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ",") + (parts[1] ? "." + parts[1] : "");
+  }
   function yes(v) { return v ? "是" : "否"; }
   function getJSON(url) {
     return fetch(url, { credentials: "same-origin" }).then(function (r) {
@@ -89,7 +95,9 @@
         subdomains: cfg.basemap.subdomains || "abc", attribution: cfg.basemap.attribution, maxZoom: 18
       }).addTo(map);
     }
-    var control = L.control.layers(base, {}, { collapsed: false, position: "topright" }).addTo(map);
+    // Put on the map once every overlay is in it: each addOverlay on a shown control rebuilds
+    // its list and forces a layout.
+    var control = L.control.layers(base, {}, { collapsed: false, position: "topright" });
     var legend = L.control({ position: "bottomright" });
     legend.onAdd = function () {
       var div = L.DomUtil.create("div", "gs-map-legend");
@@ -477,8 +485,9 @@
     outlineTiles("grids", "网格", false);
     getJSON("/api/kpis").then(renderKpis).catch(showError);
     if (window.GeoIndex) {  // issue 8: warning layers, index rankings
-      GeoIndex.start(map, control, { getJSON: getJSON, showError: showError, mark: mark, esc: esc, selectCompound: selectCompound, compounds: compounds });
+      GeoIndex.start(map, control, { chartUrl: cfg.chartUrl, getJSON: getJSON, showError: showError, mark: mark, esc: esc, selectCompound: selectCompound, compounds: compounds });
     }
+    control.addTo(map);
   }
 
   window.GeoService = { start: start };
