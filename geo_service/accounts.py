@@ -299,6 +299,9 @@ def principal_for_token(conn: sa.Connection, token: str) -> Principal | None:
             _account.c.area_kind,
             _account.c.area_codes,
             _account.c.district_code,
+            sa.func.coalesce(
+                _token.c.last_used_at < sa.func.now() - sa.text("interval '1 minute'"), True
+            ).label("stale"),
         )
         .join(_account, _account.c.id == _token.c.account_id)
         .where(
@@ -310,17 +313,10 @@ def principal_for_token(conn: sa.Connection, token: str) -> Principal | None:
     ).first()
     if row is None:
         return None
-    conn.execute(
-        sa.update(_token)
-        .where(
-            _token.c.id == row.token_id,
-            sa.or_(
-                _token.c.last_used_at.is_(None),
-                _token.c.last_used_at < sa.func.now() - sa.text("interval '1 minute'"),
-            ),
+    if row.stale:  # one statement per request, not two, for a token in use
+        conn.execute(
+            sa.update(_token).where(_token.c.id == row.token_id).values(last_used_at=sa.func.now())
         )
-        .values(last_used_at=sa.func.now())
-    )
     scope = expand(conn, row.area_kind, tuple(row.area_codes or ()), row.district_code)
     return Principal(row.id, row.username, row.role, scope, row.token_id)
 
@@ -468,6 +464,7 @@ def principal_for_session(conn: sa.Connection, sid: str) -> Principal | None:
             _session.c.id.label("session_id"),
             _account.c.id, _account.c.username, _account.c.role,
             _account.c.area_kind, _account.c.area_codes, _account.c.district_code,
+            (_session.c.last_seen_at < sa.func.now() - sa.text("interval '1 minute'")).label("stale"),
         )
         .join(_account, _account.c.id == _session.c.account_id)
         .where(
@@ -481,14 +478,12 @@ def principal_for_session(conn: sa.Connection, sid: str) -> Principal | None:
     ).first()  # fmt: skip
     if row is None:
         return None
-    conn.execute(
-        sa.update(_session)
-        .where(
-            _session.c.id == row.session_id,
-            _session.c.last_seen_at < sa.func.now() - sa.text("interval '1 minute'"),
+    if row.stale:  # one statement per request, not two, for a session in use
+        conn.execute(
+            sa.update(_session)
+            .where(_session.c.id == row.session_id)
+            .values(last_seen_at=sa.func.now())
         )
-        .values(last_seen_at=sa.func.now())
-    )
     scope = expand(conn, row.area_kind, tuple(row.area_codes or ()), row.district_code)
     return Principal(row.id, row.username, row.role, scope)
 
@@ -563,12 +558,14 @@ def resolve_request() -> Principal | None:
     header = request.headers.get("Authorization", "")
     scheme, _, credentials = header.partition(" ")
     engine = current_app.extensions["geo_engine"]
+    # Autocommit: a lookup and, at most once a minute, one UPDATE -- no BEGIN/COMMIT round
+    # trips on every request.
     if scheme.lower() == "bearer" and credentials.strip():
-        with engine.begin() as conn:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             return principal_for_token(conn, credentials.strip())
     sid = session.get(SESSION_KEY)
     if isinstance(sid, str):
-        with engine.begin() as conn:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             return principal_for_session(conn, sid)
     return None
 

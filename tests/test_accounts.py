@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from geo_service import accounts
 from geo_service.cli import main
 
+from .conftest import add_user, logged_in
 from .ogc_support import bearer, make_token, planner, planner_token  # noqa: F401
 
 
@@ -184,6 +185,28 @@ def test_token_use_is_recorded(client, demo_engine, demo_conn) -> None:  # noqa:
     assert demo_conn.execute(
         "SELECT last_used_at IS NOT NULL FROM api_token WHERE token_hash = %s", (h,)
     ).fetchone() == (True,)
+
+
+def test_session_use_is_recorded_and_idle_sessions_end(app, demo_engine, demo_conn) -> None:  # noqa: ANN001
+    """A session in use is marked seen (at most once a minute); one idle longer than
+    SESSION_IDLE_MINUTES no longer logs anyone in."""
+    user = add_user(demo_engine, "district_leader")
+    c = logged_in(app, demo_engine, user)
+    acct = "(SELECT id FROM account WHERE username = %s)"
+    demo_conn.execute(
+        f"UPDATE login_session SET last_seen_at = now() - interval '5 minutes' WHERE account_id = {acct}",
+        (user,),
+    )
+    assert c.get("/api/kpis").status_code == 200
+    assert demo_conn.execute(
+        f"SELECT last_seen_at > now() - interval '1 minute' FROM login_session WHERE account_id = {acct}",
+        (user,),
+    ).fetchone() == (True,)
+    demo_conn.execute(
+        f"UPDATE login_session SET last_seen_at = now() - make_interval(mins => %s) WHERE account_id = {acct}",
+        (accounts.SESSION_IDLE_MINUTES + 1, user),
+    )
+    assert c.get("/api/kpis").status_code == 401
 
 
 # -- scope ----------------------------------------------------------------------------------
