@@ -101,6 +101,32 @@ def test_without_a_scope_the_app_role_reads_no_rows(cluster, demo_db, demo_conn)
             conn.execute("UPDATE compound SET name = 'x'")
 
 
+@pytest.mark.parametrize("table", ["building", "complaint", "petition", "compound"])
+def test_viewport_queries_use_the_spatial_index_under_rls(
+    cluster, demo_db, demo_conn, table: str
+) -> None:  # noqa: ANN001
+    """The && operator is LEAKPROOF (migration 0008), so the planner may test it in the
+    GiST index before the policy: without that, every scoped viewport query -- tiles,
+    heat grids, OGC bbox -- scans its whole table. Sequential scans are priced out so the
+    small test tables cannot hide which plans are possible."""
+    assert demo_conn.execute(
+        "SELECT bool_and(proleakproof) FROM pg_proc WHERE proname = 'geometry_overlaps'"
+    ).fetchone() == (True,)
+    with _app_conn(cluster, demo_db) as conn:
+        conn.execute(
+            "SELECT set_config('geo.district', '330105', true), set_config('geo.kind', 'district', true)"
+        )
+        conn.execute("SET LOCAL enable_seqscan = off")
+        plan = "\n".join(
+            r[0]
+            for r in conn.execute(
+                f"EXPLAIN SELECT count(*) FROM {table} "
+                "WHERE geom && ST_MakeEnvelope(120.15, 30.29, 120.16, 30.30, 4326)"
+            )
+        )
+        assert f"ix_{table}_geom" in plan and "Seq Scan" not in plan, plan
+
+
 def test_a_pooled_connection_does_not_carry_a_scope_over(
     cluster, demo_db, demo_conn, commissioner_area
 ) -> None:  # noqa: ANN001
