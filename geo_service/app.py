@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.init_app(app)
     security.init_app(app, settings)
     app.before_request(security.refuse_nul)
+    app.before_request(security.refuse_repeated)
     app.before_request(accounts.authenticate)
     app.before_request(security.csrf_hook)
     app.config.update(

@@ -108,6 +108,6 @@ def init_app(app: Flask) -> None:
     def _http(e: HTTPException):  # noqa: ANN202
         if _ogc_path():
             return ogc_exception(e.code or 500, e.description or e.name)
-        if request.path.startswith("/api/"):
+        if request.path.startswith(("/api/", "/tiles/")):  # tiles are API too (_wants_page)
             return jsonify({"error": e.name.lower(), "reason": e.description}), e.code
         return e

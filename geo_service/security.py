@@ -123,6 +123,16 @@ def refuse_nul() -> None:
                 raise BadParameter(name.replace("\x00", ""), "contains a NUL character")
 
 
+def refuse_repeated() -> None:
+    """``before_request`` hook: a query parameter of the JSON API or the tiles takes one
+    value; a repeated one (``kind=a&kind=b``) is a 400 rather than silently its first."""
+    if not request.path.startswith(("/api/", "/tiles/")):
+        return
+    for name, values in request.args.lists():
+        if len(values) > 1:
+            raise BadParameter(name, "given more than once")
+
+
 def csrf_hook() -> None:
     """``before_request`` hook, registered after authentication (it needs to know whether
     a bearer token was used): unsafe methods need the session's CSRF token."""

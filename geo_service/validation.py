@@ -79,7 +79,7 @@ def window(
     raw = args.get(name) or "365"
     if raw in ("30", "90", "365"):
         return today - dt.timedelta(days=int(raw) - 1), today
-    if raw.startswith("year:") and raw[5:].isdigit() and len(raw) == 9:
+    if re.fullmatch(r"year:[0-9]{4}", raw):  # ASCII digits: "²".isdigit() but int("²") fails
         year = int(raw[5:])
         if 2000 <= year <= today.year:
             return dt.date(year, 1, 1), dt.date(year, 12, 31)

@@ -6,11 +6,11 @@ planners."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 import layers
 
-from .. import accounts, audit, masking, queries, validation
+from .. import accounts, api_openapi, audit, masking, queries, validation
 from ..db import get_db
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -42,7 +42,26 @@ def health() -> Response:
 
 @bp.get("/layers")
 def layer_list() -> Response:
-    return jsonify({"layers": [_layer_json(s) for s in queries.layer_summaries(get_db())]})
+    return jsonify(
+        {
+            "layers": [_layer_json(s) for s in queries.layer_summaries(get_db())],
+            "links": [
+                {
+                    "rel": "service-desc",
+                    "href": api_openapi.OPENAPI_PATH,
+                    "type": "application/json",
+                    "title": "the API definition (OpenAPI 3.0)",
+                }
+            ],
+        }
+    )
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3.0 document of /api and /tiles (login required, like the rest of /api)."""
+    base = request.url_root.rstrip("/")
+    return jsonify(api_openapi.openapi(base, current_app.config.get("DISTRICT_NAME", "")))
 
 
 @bp.get("/layers/<layer_id>/features")

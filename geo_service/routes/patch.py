@@ -9,6 +9,8 @@ audited; everyone else gets them masked.
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 
 from .. import accounts, assets, audit, db, dossier, enums, masking
@@ -33,7 +35,7 @@ def _compound_arg() -> int | None:
     raw = request.args.get("compound", "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 9:
+    if not re.fullmatch(r"[0-9]{1,9}", raw):  # not isdigit(): int("²") raises
         raise BadParameter("compound", "expected a compound id (a positive integer)")
     return _visible(int(raw))
 
