@@ -14,7 +14,7 @@ from jinja2 import Template
 
 from layers import Layer
 
-from .assets import offline_map, vendor_url
+from .assets import STATIC_DIR, offline_map, vendor_url
 from .settings import Settings
 
 # Choropleth metrics of the compound layer: id, Chinese label, kind, and for numbers
@@ -149,6 +149,35 @@ PRELOAD = (
     "/api/index/rankings?level=street",
 )
 
+# The tile layers shown when the page opens (compounds, community outlines, and buildings
+# from zoom 15), whose tiles for the opening view static/js/tilepreload.js asks for from
+# <head>, before the scripts run. The map starts at ZOOM_START and lies right of the
+# PANEL_PX-wide panel, NARROW_PANEL_PX in windows up to NARROW_PX wide
+# (static/css/onescreen.css).
+PRELOAD_TILES = ("compounds", "communities", "buildings")
+ZOOM_START, MIN_ZOOM, MAX_ZOOM = 12, 9, 19
+PANEL_PX, NARROW_PX, NARROW_PANEL_PX = 360, 1400, 320
+_TILE_PRELOAD_JS = (STATIC_DIR / "js" / "tilepreload.js").read_text(encoding="utf-8")
+
+
+def _tile_preload(
+    layer_list: list[Layer], bounds: list[float] | None, location: list[float], gcj02: bool
+) -> str:
+    """The inline script of tilepreload.js with this page's configuration."""
+    config = {
+        "bounds": bounds,
+        "location": location,
+        "gcj02": gcj02,
+        "zoomStart": ZOOM_START,
+        "minZoom": MIN_ZOOM,
+        "maxZoom": MAX_ZOOM,
+        "panel": PANEL_PX,
+        "narrow": [NARROW_PX, NARROW_PANEL_PX],
+        "layers": [[lyr.id, lyr.min_zoom] for lyr in layer_list if lyr.id in PRELOAD_TILES],
+    }
+    body = _TILE_PRELOAD_JS.replace("})(CONFIG);", f"}})({json.dumps(config)});")
+    return f"<script>{body}</script>"
+
 
 class _OneScreen(JSCSSMixin, MacroElement):
     """Loads the page's scripts after Leaflet and calls GeoService.start(map) once folium
@@ -228,11 +257,11 @@ def build_page(
     )
     m = offline_map(
         location=center,
-        zoom_start=12,
+        zoom_start=ZOOM_START,
         # Explicit bounds: otherwise Leaflet derives the map's zoom range from the layers'
         # own (buildings start at 15) and the district could not be seen whole.
-        min_zoom=9,
-        max_zoom=19,
+        min_zoom=MIN_ZOOM,
+        max_zoom=MAX_ZOOM,
         control_scale=True,
         prefer_canvas=True,
         crs="GCJ02" if settings.gcj02 else "EPSG3857",
@@ -252,6 +281,11 @@ def build_page(
     header.add_child(
         folium.Element('<link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml">'),
         name="favicon",
+    )
+    # First in <head>: the opening view's tiles are asked for before the scripts load.
+    header.add_child(
+        folium.Element(_tile_preload(layer_list, bounds, center, settings.gcj02)),
+        name="tilepreload",
     )
     # After the scripts in <head>, so these go out once the scripts have (the browser's
     # preload scanner finds them while the scripts still load).

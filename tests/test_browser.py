@@ -111,6 +111,50 @@ def test_page_preloads_what_it_uses_and_defers_charts(browser: LoggedIn, live_se
     page.close()
 
 
+@pytest.mark.parametrize(
+    ("size", "address", "layer_ids"),
+    [
+        ((1920, 1080), "/", {"compounds", "communities"}),
+        ((1366, 768), "/", {"compounds", "communities"}),  # the narrower panel
+        ((1920, 1080), "/#15/30.30000/120.16000", {"compounds", "communities", "buildings"}),
+        ((1366, 768), "/#16/30.31000/120.14000", {"compounds", "communities", "buildings"}),
+    ],
+)
+def test_opening_tiles_are_preloaded_exactly(
+    browser: LoggedIn, live_server: str, size: tuple[int, int], address: str, layer_ids: set
+) -> None:
+    """tilepreload.js works out in <head> the tiles Leaflet will ask for once the view is
+    set, and preloads them: the tiles the map fetches are exactly the preloaded ones, each
+    fetched once, for the district view and for a #zoom/lat/lon address."""
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    tiles: list[str] = []
+    warnings: list[str] = []
+    page.on("request", lambda r: tiles.append(urlsplit(r.url).path) if "/tiles/" in r.url else None)
+    page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
+    page.goto(live_server + address)
+    page.wait_for_function(
+        "() => document.body.dataset.drawn_compounds > 0 && document.body.dataset.kpis === '9'",
+        timeout=20_000,
+    )
+    page.wait_for_timeout(500)
+    preloaded = page.evaluate(
+        "() => [...document.querySelectorAll('link[rel=preload]')]"
+        ".map(l => new URL(l.href).pathname).filter(p => p.startsWith('/tiles/'))"
+    )
+    assert preloaded, "no tile preloaded"
+    # The view it worked out is the map's: zoom, size and the pixel centre tiles are cut from.
+    worked_out, drawn = page.evaluate(
+        f"""() => {{ const m = {MAP}, c = m.project(m.getCenter(), m.getZoom()).floor();
+                     return [window.gsTilePreload, {{zoom: m.getZoom(), size: [m.getSize().x, m.getSize().y],
+                             pixelCentre: [c.x, c.y]}}]; }}"""
+    )
+    assert {k: worked_out[k] for k in drawn} == drawn
+    assert sorted(tiles) == sorted(preloaded), (tiles, preloaded)
+    assert {p.split("/")[2] for p in preloaded} == layer_ids
+    assert not [w for w in warnings if "preload" in w]
+    page.close()
+
+
 def test_petition_heat_and_time_window(browser: LoggedIn, live_server: str, artifacts) -> None:
     page, watch = _open(browser, live_server)
     assert page.locator("canvas.leaflet-heatmap-layer").count() == 0

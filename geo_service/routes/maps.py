@@ -269,8 +269,6 @@ def tile(layer_id: str, z: int, x: int, y: int) -> Response:
         )
     validation.tile_address(z, x, y)
     filters: dict[str, object] = {}
-    if layer_id == "compounds":
-        filters = queries.tile_metric_params(metrics_in_tile(z, x, y))
     if layer_id == "complaints":
         days = validation.integer(request.args, "days", default=90, lo=1, hi=3660)
         filters = {
@@ -281,10 +279,12 @@ def tile(layer_id: str, z: int, x: int, y: int) -> Response:
     offset = (0.0, 0.0)
     if validation.choice(request.args, "crs", ("wgs84", "gcj02"), "wgs84") == "gcj02":
         offset = gcj02_offset(*tile_centre(z, x, y))
-    key = (current_app.extensions["geo_engine"].url, scope_key(), layer_id, z, x, y, offset, tuple(sorted(
-        (k, v) for k, v in filters.items() if not isinstance(v, list))))  # fmt: skip
+    key = (current_app.extensions["geo_engine"].url, scope_key(), layer_id, z, x, y, offset,
+           tuple(sorted(filters.items())))  # fmt: skip
     hit = _tile_cache.get(key)
     if hit is None:
+        if layer_id == "compounds":  # the minute's figures (the cache expires with them)
+            filters = queries.tile_metric_params(metrics_in_tile(z, x, y))
         body = queries.vector_tile(get_db(), layer_id, z, x, y, offset, **filters)
         # compressed once, when made: a dense building tile costs more to gzip than to serve
         hit = (body, gzip.compress(body, compresslevel=6, mtime=0) if len(body) >= 1024 else None)

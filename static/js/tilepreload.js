@@ -1,0 +1,85 @@
+/* Starts the download of the opening view's vector tiles while the page's scripts load.
+   mapbuilder.py inlines this file at the top of <head> with the page's configuration in
+   place of CONFIG. Without it the tiles would be asked for only once Leaflet,
+   VectorGrid and onescreen.js have been downloaded and run; with it they arrive alongside
+   the scripts.
+
+   It works out the tiles the way Leaflet 1.9 will once onescreen.js has set the view:
+   the #zoom/lat/lon address or the district's bounds fitted into the map (the window
+   less the panel), in Web Mercator (L.CRS.EPSG3857, the same arithmetic in the same
+   order), 512-pixel tiles named by the 256-pixel zoom below, only those overlapping the
+   district's bounds padded by 5% and only layers shown at that zoom. Each tile becomes a
+   <link rel=preload> that VectorGrid's fetch then takes. The GCJ-02 map (L.CRS.GCJ02)
+   is left to load its tiles itself. */
+(function (cfg) {
+  "use strict";
+  if (!cfg || cfg.gcj02) { return; }
+  var R = 6378137, MAX_LAT = 85.0511287798, A = 0.5 / (Math.PI * R), TILE = 512;
+
+  function scale(z) { return 256 * Math.pow(2, z); }
+  function project(lat, lng, z) {  // L.CRS.EPSG3857.latLngToPoint
+    var d = Math.PI / 180, la = Math.max(Math.min(MAX_LAT, lat), -MAX_LAT), sin = Math.sin(la * d);
+    var x = R * lng * d, y = R * Math.log((1 + sin) / (1 - sin)) / 2, s = scale(z);
+    return [s * (A * x + 0.5), s * (-A * y + 0.5)];
+  }
+  function unproject(px, py, z) {  // L.CRS.EPSG3857.pointToLatLng
+    var s = scale(z), x = (px / s - 0.5) / A, y = (py / s - 0.5) / -A, d = 180 / Math.PI;
+    return [(2 * Math.atan(Math.exp(y / R)) - (Math.PI / 2)) * d, x * d / R];
+  }
+  function trunc(v) { return v > 0 ? Math.floor(v) : Math.ceil(v); }
+  function clamp(z) { return Math.max(cfg.minZoom, Math.min(cfg.maxZoom, z)); }
+
+  var w = window.innerWidth - (window.innerWidth <= cfg.narrow[0] ? cfg.narrow[1] : cfg.panel), h = window.innerHeight;
+  var b = cfg.bounds, zoom, centre;
+  var hash = /^#(\d{1,2})\/(-?\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)$/.exec(location.hash);
+  if (hash) {  // map.setView([lat, lon], zoom)
+    zoom = clamp(Number(hash[1]));
+    centre = [Number(hash[2]), Number(hash[3])];
+  } else if (b) {  // map.fitBounds(bounds): getBoundsZoom, then the centre of the bounds
+    var se = project(b[1], b[2], cfg.zoomStart), nw = project(b[3], b[0], cfg.zoomStart);
+    var fit = Math.min(w / (se[0] - nw[0]), h / (se[1] - nw[1]));
+    zoom = Math.log(fit * scale(cfg.zoomStart) / 256) / Math.LN2;
+    zoom = clamp(Math.floor(Math.round(zoom / 0.01) * 0.01));
+    var sw = project(b[1], b[0], zoom), ne = project(b[3], b[2], zoom);
+    centre = unproject((sw[0] + ne[0]) / 2, (sw[1] + ne[1]) / 2, zoom);
+  } else {
+    return;
+  }
+  if (zoom === cfg.zoomStart) {
+    // At the zoom folium opened the map at, setView pans it by whole pixels instead
+    // (Map._tryAnimatedPan): the centre is then the one of the panned pixel origin.
+    var start = project(cfg.location[0], cfg.location[1], zoom);
+    var ox = Math.round(start[0] - w / 2), oy = Math.round(start[1] - h / 2);
+    var to = project(centre[0], centre[1], zoom);
+    var dx = trunc(Math.round(to[0]) - ox - w / 2), dy = trunc(Math.round(to[1]) - oy - h / 2);
+    if (Math.abs(dx) <= w && Math.abs(dy) <= h) { centre = unproject(w / 2 + dx + ox, h / 2 + dy + oy, zoom); }
+  }
+  // GridLayer._update: the pixel bounds around the floored centre, in 512-pixel tiles
+  var c = project(centre[0], centre[1], zoom);
+  c = [Math.floor(c[0]), Math.floor(c[1])];
+  var x0 = Math.floor((c[0] - w / 2) / TILE), x1 = Math.ceil((c[0] + w / 2) / TILE) - 1;
+  var y0 = Math.floor((c[1] - h / 2) / TILE), y1 = Math.ceil((c[1] + h / 2) / TILE) - 1;
+  // the layers' bounds option: the district's bounds padded by 5% (LatLngBounds.pad)
+  var dy = b ? Math.abs(b[1] - b[3]) * 0.05 : 0, dx = b ? Math.abs(b[0] - b[2]) * 0.05 : 0;
+  var south = b ? b[1] - dy : -90, west = b ? b[0] - dx : -180, north = b ? b[3] + dy : 90, east = b ? b[2] + dx : 180;
+  var urls = [];
+  for (var y = y0; y <= y1; y++) {
+    for (var x = x0; x <= x1; x++) {
+      var tnw = unproject(x * TILE, y * TILE, zoom), tse = unproject((x + 1) * TILE, (y + 1) * TILE, zoom);
+      if (!(tnw[0] > south && tse[0] < north && tse[1] > west && tnw[1] < east)) { continue; }
+      cfg.layers.forEach(function (l) {
+        if (zoom >= l[1]) { urls.push("/tiles/" + l[0] + "/" + (zoom - 1) + "/" + x + "/" + y + ".pbf"); }
+      });
+    }
+  }
+  // what it worked out, for the tests to hold against the map Leaflet draws
+  window.gsTilePreload = { zoom: zoom, pixelCentre: c, size: [w, h], urls: urls };
+  urls.forEach(function (url) {
+    var link = document.createElement("link");
+    link.rel = "preload";
+    link.as = "fetch";
+    link.crossOrigin = "anonymous";
+    link.href = url;
+    document.head.appendChild(link);
+  });
+})(CONFIG);
