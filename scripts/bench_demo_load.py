@@ -89,7 +89,7 @@ def main() -> int:
         print(
             f"{'copy total':<20}{sum(report.rows.values()):>11,}{ours:>9.2f}{'':>13}{reft:>8.2f}{'':>12}{ours / reft:>10.2f}"
         )
-        print(f"generation {report.generate_seconds:.1f} s, ANALYZE {report.seconds.get('analyze', 0):.1f} s, "
+        print(f"generation {report.generate_seconds:.1f} s, VACUUM ANALYZE {report.seconds.get('analyze', 0):.1f} s, "
               f"end to end {report.total_seconds:.1f} s")  # fmt: skip
         target = TARGET_SECONDS.get(args.scale)
         if target:
