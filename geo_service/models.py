@@ -343,6 +343,8 @@ class Complaint(Base):
     satisfaction: Mapped[int | None] = mapped_column(SmallInteger)
     __table_args__ = (
         *_geo_checks("complaint"),
+        # a tile's last N days in one GiST scan (btree_gist, migration 0009)
+        Index("ix_complaint_geom_created", "geom", "created_at", postgresql_using="gist"),
         CheckConstraint(enums.check_in("channel", enums.COMPLAINT_CHANNEL), name="channel_known"),
         CheckConstraint(
             enums.check_in("category", enums.COMPLAINT_CATEGORY), name="category_known"

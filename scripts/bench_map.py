@@ -28,7 +28,7 @@ with Leaflet and no data: the floor for any such page on the machine. Targets: i
 transfer <= 1.5 MB; time to idle <= 1/3 of the naive page's; z14 tile p95 <= 50 ms; heat
 grid p95 <= 150 ms; city within 1.5x of district (street view, tiles, grids).
 
-Usage: scripts/bench_map.py [--scales district[,city]] [--runs 5]
+Usage: scripts/bench_map.py [--scales district[,city]] [--runs 5] [--data-dir DIR]
 """
 
 from __future__ import annotations
@@ -246,18 +246,24 @@ def measure_heat(base: str, bbox: list[float], outline) -> list[float]:  # noqa:
     return times
 
 
-def run_scale(scale: str, runs: int, browser) -> dict:  # noqa: ANN001
-    home = Path(tempfile.mkdtemp(prefix="gsm-", dir="/tmp"))
+def run_scale(scale: str, runs: int, browser, data_dir: Path | None) -> dict:  # noqa: ANN001
+    keep = data_dir is not None
+    home = data_dir / scale if keep else Path(tempfile.mkdtemp(prefix="gsm-", dir="/tmp"))
+    loaded = (home / "pgdata").exists()
     cluster = Cluster(home)
     try:
         cluster.start()
         db.upgrade(cluster.url())
-        t0 = time.perf_counter()
-        load_demo(cluster.conninfo(), scale, 1, AS_OF, progress=False)
-        print(f"[{scale}] demo loaded in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        if loaded:
+            print(f"[{scale}] reusing the demo in {home}", file=sys.stderr)
+        else:
+            t0 = time.perf_counter()
+            load_demo(cluster.conninfo(), scale, 1, AS_OF, progress=False)
+            print(f"[{scale}] demo loaded in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         engine = sa.create_engine(cluster.url(), pool_size=10)
         with engine.begin() as conn:  # a district leader's API token for every request
-            accounts.add_account(conn, "bench", "district_leader")
+            if not loaded:
+                accounts.add_account(conn, "bench", "district_leader")
             AUTH["Authorization"] = "Bearer " + accounts.create_token(conn, "bench", days=1)[1]
         app = create_app(Settings(home=home))  # the embedded default, as the app role
         app.config["FIXED_NOW"] = NOW
@@ -294,7 +300,10 @@ def run_scale(scale: str, runs: int, browser) -> dict:  # noqa: ANN001
             "heat": heat,
         }
     finally:
-        cluster.destroy()
+        if keep:
+            cluster.stop()
+        else:
+            cluster.destroy()
 
 
 def main() -> int:
@@ -305,12 +314,18 @@ def main() -> int:
         "--scales", default="district", help="comma-separated: district,city (city loads ~45M rows)"
     )
     ap.add_argument("--runs", type=int, default=5, help="page loads per page (median reported)")
+    ap.add_argument(
+        "--data-dir",
+        type=Path,
+        help="keep each scale's demo cluster in DATA_DIR/<scale> and reuse it on later runs "
+        "(the city takes ~17 min to load); default: a throwaway cluster per run",
+    )
     args = ap.parse_args()
     results = {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         for scale in args.scales.split(","):
-            results[scale] = run_scale(scale, args.runs, browser)
+            results[scale] = run_scale(scale, args.runs, browser, args.data_dir)
         browser.close()
 
     def verdict(ok: bool) -> str:

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geo_service import db, masking, rls
+from geo_service import db, masking, queries, rls
 from geo_service.cli import main
 
 from .conftest import PASSWORD, add_user, logged_in
@@ -125,6 +125,28 @@ def test_viewport_queries_use_the_spatial_index_under_rls(
             )
         )
         assert f"ix_{table}_geom" in plan and "Seq Scan" not in plan, plan
+
+
+def test_complaint_tiles_scan_place_and_time_together_under_rls(cluster, demo_db) -> None:  # noqa: ANN001
+    """The complaint tile query (the last N days inside a tile) is answered by one GiST
+    scan on (geom, created_at) (migration 0009), both conditions in the index, as the
+    application role under its policy -- not every complaint ever made in the tile."""
+    with _app_conn(cluster, demo_db) as conn:
+        conn.execute(
+            "SELECT set_config('geo.district', '330105', true), set_config('geo.kind', 'district', true)"
+        )
+        conn.execute("SET LOCAL enable_seqscan = off")
+        env = queries._ENV.replace(":z", "14").replace(":x", "13665").replace(":y", "6700")
+        sql = queries._TILE_SQL["complaints"].replace(queries._ENV, env)
+        for name, value in (
+            (":dx", "0"), (":dy", "0"), (":since", "'2026-08-24'::timestamptz"),
+            (":status", "'all'"), (":category", "'all'"),
+        ):  # fmt: skip
+            sql = sql.replace(name, value)
+        plan = "\n".join(r[0] for r in conn.execute("EXPLAIN " + sql))
+        cond = [line for line in plan.splitlines() if "Index Cond" in line]
+        assert "ix_complaint_geom_created" in plan, plan
+        assert cond and "geom &&" in cond[0] and "created_at >=" in cond[0], plan
 
 
 def test_a_pooled_connection_does_not_carry_a_scope_over(

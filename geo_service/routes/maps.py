@@ -15,6 +15,8 @@ import time
 from collections import OrderedDict
 from zoneinfo import ZoneInfo
 
+import numpy as np
+import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 import layers
@@ -53,7 +55,21 @@ def gcj02_offset(lon: float, lat: float) -> tuple[float, float]:
 
 
 _METRICS_TTL = 60.0
-_metrics_cache: dict[object, tuple[float, list[dict]]] = {}
+
+
+class Figures(list):
+    """The minute's per-compound figures, with their extents as one array (a tile picks
+    the compounds it meets without a pass in Python over every compound, which at city
+    scale cost more than the tile's query) and an index by id."""
+
+    def __init__(self, rows: list[dict]) -> None:
+        super().__init__(rows)
+        nan = [math.nan] * 4
+        self.boxes = np.array([m["bbox"] or nan for m in rows], dtype=float).reshape(-1, 4)
+        self.by_id = {m["id"]: m for m in rows}
+
+
+_metrics_cache: dict[object, tuple[float, Figures]] = {}
 _metrics_lock = threading.Lock()
 _refreshing: set[object] = set()
 
@@ -61,7 +77,11 @@ _refreshing: set[object] = set()
 def _refresh_metrics(engine: db.ScopedEngine, key: object, at: dt.datetime) -> None:
     try:
         with engine.connect() as conn:
-            metrics = queries.compound_metrics(conn, at)
+            # One core at most: the aggregation grows with the data (seconds at city scale)
+            # while the map's requests follow the viewport, and on a small server parallel
+            # workers would take every core from the tiles being drawn meanwhile.
+            conn.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
+            metrics = Figures(queries.compound_metrics(conn, at))
         with _metrics_lock:
             _metrics_cache[key] = (time.monotonic(), metrics)
     finally:
@@ -74,7 +94,7 @@ def scope_key() -> tuple:
     return accounts.current_principal().scope.key()
 
 
-def cached_metrics() -> list[dict]:
+def cached_metrics() -> Figures:
     """Per-compound figures, recomputed at most once a minute per database and scope (the
     figures count only rows the principal may see): the page, the
     KPIs, the compound tiles and the panel all read them, and the 12-month windows barely
@@ -86,7 +106,7 @@ def cached_metrics() -> list[dict]:
     with _metrics_lock:
         hit = _metrics_cache.get(key)
         if hit is None:
-            hit = (time.monotonic(), queries.compound_metrics(get_db(), now()))
+            hit = (time.monotonic(), Figures(queries.compound_metrics(get_db(), now())))
             _metrics_cache[key] = hit
         elif time.monotonic() - hit[0] >= _METRICS_TTL and key not in _refreshing:
             _refreshing.add(key)
@@ -101,18 +121,22 @@ def metrics_in_tile(z: int, x: int, y: int) -> list[dict]:
     lon0, lat1 = tile_point(z, x, y)
     lon1, lat0 = tile_point(z, x + 1, y + 1)
     pad = (lon1 - lon0) * 0.05 + 0.01  # tile margin, and the GCJ-02 shift (< 0.01°)
-    return [
-        m for m in cached_metrics()
-        if m["bbox"][0] <= lon1 + pad and m["bbox"][2] >= lon0 - pad
-        and m["bbox"][1] <= lat1 + pad and m["bbox"][3] >= lat0 - pad
-    ]  # fmt: skip
+    figures = cached_metrics()
+    b = figures.boxes
+    meets = (
+        (b[:, 0] <= lon1 + pad)
+        & (b[:, 2] >= lon0 - pad)
+        & (b[:, 1] <= lat1 + pad)
+        & (b[:, 3] >= lat0 - pad)
+    )
+    return [figures[i] for i in np.flatnonzero(meets)]
 
 
 def compound_figures(compound_id: int) -> dict:
     """One compound's figures (from the minute's cache), or 404."""
-    for m in cached_metrics():
-        if m["id"] == compound_id:
-            return m
+    figures = cached_metrics().by_id.get(compound_id)
+    if figures is not None:
+        return figures
     abort(404, description=f"no compound {compound_id}")
 
 
