@@ -12,6 +12,8 @@ from geo_service import queries
 from geo_service.mapbuilder import CHOROPLETH_METRICS
 from geo_service.routes.maps import gcj02_offset, tile_centre
 
+from .conftest import NOW
+
 
 def _tile(lon: float, lat: float, z: int) -> tuple[int, int]:
     n = 2**z
@@ -345,3 +347,27 @@ def test_search_by_name_and_by_community(client, demo_conn) -> None:
     ):
         r = client.get(f"/api/compounds/search?{bad}")
         assert r.status_code == 400 and r.json["parameter"] == param
+
+
+def test_a_failed_background_refresh_keeps_the_stale_figures(caplog) -> None:
+    """The minute's figures are recomputed in a background thread: when the database is
+    unreachable then, the stale copy stays, the failure is logged (not a thread
+    traceback) and the next request may try again."""
+    import sqlalchemy as sa
+
+    from geo_service import db
+    from geo_service.routes import maps
+
+    key = ("test-refresh-failure",)
+    stale = maps.Figures([{"id": 1, "bbox": [120.1, 30.2, 120.2, 30.3]}])
+    maps._metrics_cache[key] = (0.0, stale)
+    maps._refreshing.add(key)
+    unreachable = sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=2")
+    try:
+        maps._refresh_metrics(db.ScopedEngine(unreachable, {}), key, NOW)
+        assert maps._metrics_cache[key] == (0.0, stale)
+        assert key not in maps._refreshing
+        assert "recomputing the compound figures failed" in caplog.text
+    finally:
+        maps._metrics_cache.pop(key, None)
+        unreachable.dispose()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
+import logging
 import math
 import threading
 import time
@@ -27,6 +28,7 @@ from ..db import get_db
 from ..errors import BadParameter
 
 bp = Blueprint("maps", __name__)
+log = logging.getLogger(__name__)
 TZ = ZoneInfo("Asia/Shanghai")
 COMPLAINT_CATEGORIES = ("all", *layers.REGISTRY["complaints"].field("category").vocabulary)  # type: ignore[arg-type]
 
@@ -84,6 +86,8 @@ def _refresh_metrics(engine: db.ScopedEngine, key: object, at: dt.datetime) -> N
             metrics = Figures(queries.compound_metrics(conn, at))
         with _metrics_lock:
             _metrics_cache[key] = (time.monotonic(), metrics)
+    except sa.exc.DBAPIError as e:  # the stale copy stays; a later request tries again
+        log.warning("recomputing the compound figures failed: %s", e.orig or e)
     finally:
         with _metrics_lock:
             _refreshing.discard(key)
