@@ -299,10 +299,9 @@ _TILE_SQL: dict[str, str] = {
                          count(*) FILTER (WHERE role = 'unit') AS n_unit
                   FROM building_captain WHERE building_id = b.id) k
               WHERE :dz >= 15 AND b.geom && {_ENV}) s""",
-    # The viewport first (GiST), then the dates: left to itself the planner ANDs the
-    # tile's few hundred complaints with the created_at index's whole window -- 200,000
-    # rows at city scale -- and the tile's cost follows the data, not the view.
-    # Place and time in one scan of ix_complaint_geom_created (migration 0009).
+    # Place and time in one scan of ix_complaint_geom_created (migration 0009): neither
+    # every complaint ever made in the tile (the geom index alone) nor the created_at
+    # index's whole window (200,000 rows at city scale), so the cost follows the view.
     "complaints": f"""SELECT q.geom AS g, q.id, q.compound_id, q.category, q.channel,
                    (q.resolved_at IS NULL) AS open, to_char(q.created_at, 'YYYY-MM-DD') AS created
             FROM complaint q

@@ -60,8 +60,9 @@
   var x0 = Math.floor((c[0] - w / 2) / TILE), x1 = Math.ceil((c[0] + w / 2) / TILE) - 1;
   var y0 = Math.floor((c[1] - h / 2) / TILE), y1 = Math.ceil((c[1] + h / 2) / TILE) - 1;
   // the layers' bounds option: the district's bounds padded by 5% (LatLngBounds.pad)
-  var dy = b ? Math.abs(b[1] - b[3]) * 0.05 : 0, dx = b ? Math.abs(b[0] - b[2]) * 0.05 : 0;
-  var south = b ? b[1] - dy : -90, west = b ? b[0] - dx : -180, north = b ? b[3] + dy : 90, east = b ? b[2] + dx : 180;
+  var padLat = b ? Math.abs(b[1] - b[3]) * 0.05 : 0, padLng = b ? Math.abs(b[0] - b[2]) * 0.05 : 0;
+  var south = b ? b[1] - padLat : -90, west = b ? b[0] - padLng : -180;
+  var north = b ? b[3] + padLat : 90, east = b ? b[2] + padLng : 180;
   var urls = [];
   for (var y = y0; y <= y1; y++) {
     for (var x = x0; x <= x1; x++) {
