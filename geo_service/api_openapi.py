@@ -797,7 +797,7 @@ def _paths() -> dict:
     )  # fmt: skip
     others = [t for t in queries.TILE_LAYERS if t != "complaints"]
     paths["/tiles/{layer_id}/{z}/{x}/{y}.pbf"] = _op(
-        "getTile", "矢量瓦片 / vector tile of a layer (512 px: tile zoom z shows at z+1)", cmp,
+        "getTile", "矢量瓦片 / vector tile of a layer (drawn at 1024 px: tile zoom z shows at z+2)", cmp,
         tile_ok,
         [_path("layer_id", _enum(others), "tile layer"), *tile_params, crs, IF_NONE_MATCH],
         ("400", "404"), more=NOT_MODIFIED,

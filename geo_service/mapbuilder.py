@@ -15,6 +15,7 @@ from jinja2 import Template
 from layers import Layer
 
 from .assets import STATIC_DIR, offline_map, vendor_url
+from .queries import TILE_ZOOM_OFFSET
 from .settings import Settings
 
 # Choropleth metrics of the compound layer: id, Chinese label, kind, and for numbers
@@ -173,6 +174,7 @@ def _tile_preload(
         "maxZoom": MAX_ZOOM,
         "panel": PANEL_PX,
         "narrow": [NARROW_PX, NARROW_PANEL_PX],
+        "tileZoomOffset": TILE_ZOOM_OFFSET,
         "layers": [[lyr.id, lyr.min_zoom] for lyr in layer_list if lyr.id in PRELOAD_TILES],
     }
     body = _TILE_PRELOAD_JS.replace("})(CONFIG);", f"}})({json.dumps(config)});")
@@ -323,6 +325,7 @@ def build_page(
         "basemap": _basemap(settings),
         "metrics": CHOROPLETH_METRICS,
         "classes": classes,
+        "tileZoomOffset": TILE_ZOOM_OFFSET,
         # issue 8's radar and trend charts: loaded when a compound panel first opens
         "chartUrl": vendor_url("chart.js", "dist/chart.umd.js"),
         "layers": [

@@ -51,6 +51,7 @@ from geo_service import db  # noqa: E402
 from geo_service.accounts import DEMO_PASSWORD, demo_accounts  # noqa: E402
 from geo_service.cluster import Cluster  # noqa: E402
 from geo_service.demo.load import load_demo  # noqa: E402
+from geo_service.queries import TILE_ZOOM_OFFSET  # noqa: E402
 
 TILE_LAYERS = ["compounds", "buildings", "party_members", "complaints"]
 OUTAGE: dict[str, float] = {"start": 0.0, "end": 0.0}
@@ -134,9 +135,9 @@ class MapUser(HttpUser):
         z = random.choice([14, 15, 16])
         lon = random.uniform(self.bbox[0], self.bbox[2])
         lat = random.uniform(self.bbox[1], self.bbox[3])
-        x, y = lonlat_to_tile(lon, lat, z - 1)  # 512-px tiles are addressed one zoom up
+        x, y = lonlat_to_tile(lon, lat, z - TILE_ZOOM_OFFSET)  # 1024-px tiles: two zooms up
         layer = random.choice(TILE_LAYERS)
-        self._get(f"/tiles/{layer}/{z - 1}/{x}/{y}.pbf", f"/tiles/{layer}")
+        self._get(f"/tiles/{layer}/{z - TILE_ZOOM_OFFSET}/{x}/{y}.pbf", f"/tiles/{layer}")
 
     @task(4)
     def heat(self) -> None:

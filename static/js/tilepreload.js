@@ -7,14 +7,15 @@
    It works out the tiles the way Leaflet 1.9 will once onescreen.js has set the view:
    the #zoom/lat/lon address or the district's bounds fitted into the map (the window
    less the panel), in Web Mercator (L.CRS.EPSG3857, the same arithmetic in the same
-   order), 512-pixel tiles named by the 256-pixel zoom below, only those overlapping the
-   district's bounds padded by 5% and only layers shown at that zoom. Each tile becomes a
+   order), tiles of 256 << tileZoomOffset pixels named by their 256-pixel zoom, only
+   those overlapping the district's bounds padded by 5% and only layers shown at that
+   zoom. Each tile becomes a
    <link rel=preload> that VectorGrid's fetch then takes. The GCJ-02 map (L.CRS.GCJ02)
    is left to load its tiles itself. */
 (function (cfg) {
   "use strict";
   if (!cfg || cfg.gcj02) { return; }
-  var R = 6378137, MAX_LAT = 85.0511287798, A = 0.5 / (Math.PI * R), TILE = 512;
+  var R = 6378137, MAX_LAT = 85.0511287798, A = 0.5 / (Math.PI * R), TILE = 256 * Math.pow(2, cfg.tileZoomOffset);
 
   function scale(z) { return 256 * Math.pow(2, z); }
   function project(lat, lng, z) {  // L.CRS.EPSG3857.latLngToPoint
@@ -54,7 +55,7 @@
     var dx = trunc(Math.round(to[0]) - ox - w / 2), dy = trunc(Math.round(to[1]) - oy - h / 2);
     if (Math.abs(dx) <= w && Math.abs(dy) <= h) { centre = unproject(w / 2 + dx + ox, h / 2 + dy + oy, zoom); }
   }
-  // GridLayer._update: the pixel bounds around the floored centre, in 512-pixel tiles
+  // GridLayer._update: the pixel bounds around the floored centre, in TILE-pixel tiles
   var c = project(centre[0], centre[1], zoom);
   c = [Math.floor(c[0]), Math.floor(c[1])];
   var x0 = Math.floor((c[0] - w / 2) / TILE), x1 = Math.ceil((c[0] + w / 2) / TILE) - 1;
@@ -69,7 +70,7 @@
       var tnw = unproject(x * TILE, y * TILE, zoom), tse = unproject((x + 1) * TILE, (y + 1) * TILE, zoom);
       if (!(tnw[0] > south && tse[0] < north && tse[1] > west && tnw[1] < east)) { continue; }
       cfg.layers.forEach(function (l) {
-        if (zoom >= l[1]) { urls.push("/tiles/" + l[0] + "/" + (zoom - 1) + "/" + x + "/" + y + ".pbf"); }
+        if (zoom >= l[1]) { urls.push("/tiles/" + l[0] + "/" + (zoom - cfg.tileZoomOffset) + "/" + x + "/" + y + ".pbf"); }
       });
     }
   }
