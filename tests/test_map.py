@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import re
 
 import pytest
 
@@ -371,3 +372,16 @@ def test_a_failed_background_refresh_keeps_the_stale_figures(caplog) -> None:
     finally:
         maps._metrics_cache.pop(key, None)
         unreachable.dispose()
+
+
+def test_the_petition_window_offers_every_year_with_petitions(client, demo_conn) -> None:
+    years = [
+        r[0]
+        for r in demo_conn.execute(
+            "SELECT DISTINCT extract(year FROM petition_date)::int FROM petition ORDER BY 1"
+        ).fetchall()
+    ]
+    assert len(years) >= 2
+    html = client.get("/").get_data(as_text=True)
+    offered = [int(y) for y in re.findall(r'<option value="year:(\d{4})">', html)]
+    assert offered == sorted(years, reverse=True)
