@@ -194,10 +194,8 @@ class _OneScreen(JSCSSMixin, MacroElement):
         self._name = "OneScreen"
         self.default_js = [
             ("leaflet_heat", vendor_url("leaflet.heat", "dist/leaflet-heat.js")),
-            (
-                "vectorgrid",
-                vendor_url("leaflet.vectorgrid", "dist/Leaflet.VectorGrid.bundled.min.js"),
-            ),
+            ("pbf", vendor_url("pbf", "dist/pbf.js")),
+            ("mvtlayer", "/static/js/mvtlayer.js"),
             ("gcj02", "/static/js/gcj02.js"),
             ("onescreen", "/static/js/onescreen.js"),
             ("geoindex", "/static/js/geoindex.js"),

@@ -364,7 +364,7 @@ def test_vendor_route_rejects_traversal(client, url: str) -> None:
     "url",
     [
         "/static/vendor/@popperjs/core/package.json",  # bootstrap's peer dependency
-        "/static/vendor/pbf/package.json",  # leaflet.vectorgrid's dependency
+        "/static/vendor/vector-tile/package.json",  # leaflet.vectorgrid's dependency
         "/static/vendor/.package-lock.json",
         "/static/vendor/leaflet.heat.evil/package.json",
     ],

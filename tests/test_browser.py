@@ -390,3 +390,53 @@ def test_index_layers_rankings_and_radar(
     page.screenshot(path=str(artifacts / "onescreen-index-1920x1080.png"))
     assert watch.errors == [] and watch.foreign == []
     page.close()
+
+
+def _screen_point(page: Page, lat: float, lon: float) -> tuple[float, float]:
+    pt = page.evaluate(
+        f"(() => {{ const m = {MAP}; const p = m.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()"
+    )
+    box = page.locator(".folium-map").bounding_box()
+    return box["x"] + pt[0], box["y"] + pt[1]
+
+
+def test_vector_tiles_hover_click_and_restyle_without_refetching(
+    browser: LoggedIn, live_server: str, demo_conn
+) -> None:
+    """static/js/mvtlayer.js: the pointer is hit-tested against the decoded features
+    (tooltip and pointer cursor over a compound, a building's popup at zoom 17), and a
+    restyle (another metric, a selected compound) redraws from them without a request."""
+    page, watch = _open(browser, live_server)
+    name, lon, lat = demo_conn.execute(
+        "SELECT name, ST_X(p), ST_Y(p) FROM (SELECT name, ST_PointOnSurface(geom) p, ST_Area(geom) a "
+        "FROM compound) s ORDER BY a DESC LIMIT 1"
+    ).fetchone()
+    page.mouse.move(*_screen_point(page, lat, lon))
+    page.locator(".gs-tip", has_text=name).wait_for(timeout=10_000)
+    assert page.evaluate(f"{MAP}.getContainer().style.cursor") == "pointer"
+    # Outside the district: no feature, no tooltip, the default cursor.
+    page.mouse.move(*_screen_point(page, lat + 0.5, lon + 0.5))
+    page.locator(".gs-tip").wait_for(state="detached", timeout=10_000)
+    assert page.evaluate(f"{MAP}.getContainer().style.cursor") == ""
+
+    tiles: list[str] = []
+    page.on("request", lambda r: tiles.append(r.url) if "/tiles/" in r.url else None)
+    page.select_option("#gs-metric", "oc_formed")
+    page.wait_for_function("() => document.body.dataset.metric === 'oc_formed'", timeout=20_000)
+    n = demo_conn.execute("SELECT count(*) FROM compound").fetchone()[0]
+    assert page.evaluate("document.body.dataset.drawn_compounds") == str(n)
+    assert tiles == []
+
+    number, blon, blat = demo_conn.execute(
+        "SELECT number, ST_X(p), ST_Y(p) FROM (SELECT number, ST_PointOnSurface(geom) p, "
+        "ST_Area(geom) a FROM building) s ORDER BY a DESC LIMIT 1"
+    ).fetchone()
+    page.evaluate(f"{MAP}.setView([{blat}, {blon}], 17, {{animate: false}})")
+    page.wait_for_function(
+        "() => document.querySelectorAll('canvas.leaflet-tile-loaded').length > 0", timeout=20_000
+    )
+    page.wait_for_timeout(500)  # the zoom-17 tiles drawn
+    page.mouse.click(*_screen_point(page, blat, blon))
+    page.locator(".leaflet-popup-content", has_text=f"{number}幢").wait_for(timeout=10_000)
+    assert watch.errors == [] and watch.foreign == []
+    page.close()

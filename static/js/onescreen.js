@@ -5,12 +5,6 @@
 (function () {
   "use strict";
 
-  // Leaflet.VectorGrid 1.3 calls L.DomEvent.fakeStop on clicks, which Leaflet 1.8 removed;
-  // without it a click on a vector-tile feature throws instead of firing "click".
-  if (!L.DomEvent.fakeStop) {
-    L.DomEvent.fakeStop = function (e) { e._stopped = true; };
-  }
-
   var PALETTE_BAD_HIGH = ["#1a9641", "#a6d96a", "#ffffbf", "#fdae61", "#d7191c"];
   var PALETTE_GOOD_HIGH = PALETTE_BAD_HIGH.slice().reverse();
   var BUILDING_COLOURS = [
@@ -64,12 +58,11 @@
     // Vector tiles: 256 << tileZoomOffset = 1024-pixel tiles (a sixteenth of the requests and
     // canvases of 256-pixel ones) and none outside the district. A 1024-pixel tile at map
     // zoom z is the standard tile of zoom z - 2: the URLs use {tz} for it, since VectorGrid
-    // puts the map zoom in {z}.
+    // puts the map zoom in {z} (static/js/mvtlayer.js).
     var tileBounds = cfg.bounds ? L.latLngBounds([[cfg.bounds[1], cfg.bounds[0]], [cfg.bounds[3], cfg.bounds[2]]]).pad(0.05) : undefined;
     function tileOptions(extra) {
       return L.extend({
-        rendererFactory: L.canvas.tile, tileSize: 256 << cfg.tileZoomOffset, maxZoom: 20, bounds: tileBounds,
-        tz: function (data) { return data.z - cfg.tileZoomOffset; }
+        tileSize: 256 << cfg.tileZoomOffset, tileZoomOffset: cfg.tileZoomOffset, maxZoom: 20, bounds: tileBounds
       }, extra);
     }
     var state = { metric: cfg.metrics[0], breaks: [], street: "", community: "", selected: null };
@@ -172,10 +165,9 @@
       }
       $("gs-choropleth-legend").innerHTML = html;
     }
-    var compounds = L.vectorGrid.protobuf("/tiles/compounds/{tz}/{x}/{y}.pbf" + tileQuery, tileOptions({
+    var compounds = L.GS.vectorTiles("/tiles/compounds/{tz}/{x}/{y}.pbf" + tileQuery, tileOptions({
       interactive: true,
-      vectorTileLayerStyles: { compounds: compoundStyle },
-      getFeatureId: function (f) { return f.properties.id; }
+      styles: { compounds: compoundStyle }
     }));
     var tip = L.tooltip({ sticky: true, className: "gs-tip", direction: "top", offset: [0, -6] });
     compounds.on("mouseover", function (e) { tip.setLatLng(e.latlng).setContent(esc(e.layer.properties.name)).addTo(map); });
@@ -187,7 +179,7 @@
     });
     function restyle() {
       seen = {};
-      compounds.redraw();
+      compounds.restyle();
     }
     function applyMetric() {
       var known = cfg.classes && cfg.classes.metric === state.metric.id ? cfg.classes : null;
@@ -225,8 +217,8 @@
       var l = layerCfg[id];
       var styles = {};
       styles[id] = function () { return L.extend({ fill: false }, l.style); };
-      var vg = L.vectorGrid.protobuf("/tiles/" + id + "/{tz}/{x}/{y}.pbf" + tileQuery, tileOptions({
-        interactive: false, pane: "gs-areas", minZoom: l.minZoom, vectorTileLayerStyles: styles
+      var vg = L.GS.vectorTiles("/tiles/" + id + "/{tz}/{x}/{y}.pbf" + tileQuery, tileOptions({
+        interactive: false, pane: "gs-areas", minZoom: l.minZoom, styles: styles
       }));
       control.addOverlay(vg, label + (l.minZoom ? "（" + l.minZoom + "级以上）" : ""));
       if (on) { vg.addTo(map); }
@@ -271,6 +263,7 @@
     function circle(colour, n) {
       return { radius: Math.min(14, 3 + Math.sqrt(n || 1) * 1.6), fill: true, fillColor: colour, fillOpacity: 0.75, color: "#ffffff", weight: 1 };
     }
+    // Drawn (and hit) above the compounds (zIndex 1): buildings, then the point layers.
     function tiles(id, label, styleFn, on, extraQuery) {
       var l = layerCfg[id];
       var url = function () {
@@ -281,9 +274,8 @@
       };
       var styles = {};
       styles[id] = styleFn;
-      var vg = L.vectorGrid.protobuf(url(), tileOptions({
-        vectorTileLayerStyles: styles, interactive: true, minZoom: l.minZoom,
-        getFeatureId: function (f) { return f.properties.id; }
+      var vg = L.GS.vectorTiles(url(), tileOptions({
+        styles: styles, interactive: true, minZoom: l.minZoom, zIndex: id === "buildings" ? 2 : 3
       }));
       vg.reload = function () { vg.setUrl(url()); };
       vg.on("click", function (e) { popupFor(id, e.layer.properties, e.latlng); });
@@ -371,19 +363,17 @@
       mark("panel", m.id);
     }
     function selectCompound(id, zoom) {
-      var previous = state.selected;
-      state.selected = id;
-      if (previous !== null && previous !== undefined) { compounds.resetFeatureStyle(previous); }
+      state.selected = id;  // compoundStyle outlines it
       getJSON("/api/compounds/" + encodeURIComponent(id)).then(function (m) {
-        compounds.setFeatureStyle(id, compoundStyle(m));
+        restyle();
         if (zoom) { fit(m.bbox, 16); }
         renderDetail(m);
       }).catch(showError);
     }
     $("gs-detail-close").addEventListener("click", function () {
       $("gs-detail").hidden = true;
-      if (state.selected !== null && state.selected !== undefined) { compounds.resetFeatureStyle(state.selected); }
       state.selected = null;
+      restyle();
       mark("panel", "");
     });
 

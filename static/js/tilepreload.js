@@ -1,7 +1,7 @@
 /* Starts the download of the opening view's vector tiles while the page's scripts load.
    mapbuilder.py inlines this file at the top of <head> with the page's configuration in
    place of CONFIG. Without it the tiles would be asked for only once Leaflet,
-   VectorGrid and onescreen.js have been downloaded and run; with it they arrive alongside
+   mvtlayer.js and onescreen.js have been downloaded and run; with it they arrive alongside
    the scripts.
 
    It works out the tiles the way Leaflet 1.9 will once onescreen.js has set the view:
@@ -9,9 +9,8 @@
    less the panel), in Web Mercator (L.CRS.EPSG3857, the same arithmetic in the same
    order), tiles of 256 << tileZoomOffset pixels named by their 256-pixel zoom, only
    those overlapping the district's bounds padded by 5% and only layers shown at that
-   zoom. Each tile becomes a
-   <link rel=preload> that VectorGrid's fetch then takes. The GCJ-02 map (L.CRS.GCJ02)
-   is left to load its tiles itself. */
+   zoom. Each tile becomes a <link rel=preload> that mvtlayer.js's fetch then takes. The
+   GCJ-02 map (L.CRS.GCJ02) is left to load its tiles itself. */
 (function (cfg) {
   "use strict";
   if (!cfg || cfg.gcj02) { return; }

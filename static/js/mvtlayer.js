@@ -1,0 +1,313 @@
+/* L.GS.vectorTiles: Mapbox vector tiles (ST_AsMVT) drawn on one canvas per tile.
+
+   Replaces Leaflet.VectorGrid (1.3.0, unmaintained since 2017) on the one-screen map.
+   VectorGrid makes a Leaflet path object per feature and draws each one by itself: at
+   the street view (~10,000 buildings) that was most of the page's time. Here a tile is
+   decoded with Pbf into flat coordinate arrays, its features are grouped by style into
+   one Path2D per style, and each group is filled, then stroked, in one call. The decoded
+   features stay with the tile: a restyle (another choropleth metric, a selected
+   compound) redraws from them without fetching again, and a pointer is hit-tested
+   against them (topmost layer first) to fire "mouseover", "mouseout" and "click" with
+   {layer: {properties}, latlng} as VectorGrid did.
+
+   Options (besides L.GridLayer's): styles {mvtLayerName: function (properties, zoom) ->
+   Leaflet path options or null to hide}, interactive, and tileZoomOffset (the URL's {tz}
+   is the map zoom less it: 1024-pixel tiles are addressed two zooms up). */
+(function () {
+  "use strict";
+
+  var DEFAULTS = L.Path.prototype.options;  // stroke, color, weight, opacity, fill, ...
+  var PT = 1, LINE = 2, POLY = 3;
+
+  // -- decoding (Mapbox Vector Tile specification 2.1) -----------------------------------
+  function readValue(pbf) {
+    var end = pbf.readVarint() + pbf.pos, v = null;
+    while (pbf.pos < end) {
+      var tag = pbf.readVarint() >> 3;
+      v = tag === 1 ? pbf.readString() : tag === 2 ? pbf.readFloat() : tag === 3 ? pbf.readDouble()
+        : tag === 4 ? pbf.readVarint(true) : tag === 5 ? pbf.readVarint() : tag === 6 ? pbf.readSVarint()
+          : tag === 7 ? pbf.readBoolean() : null;
+    }
+    return v;
+  }
+  function readGeometry(pbf, f, scale) {
+    var end = pbf.readVarint() + pbf.pos, cmd = 1, n = 0, x = 0, y = 0, ring = null;
+    var rings = [], x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    while (pbf.pos < end) {
+      if (n <= 0) { var c = pbf.readVarint(); cmd = c & 7; n = c >> 3; }
+      n--;
+      if (cmd === 1 || cmd === 2) {
+        x += pbf.readSVarint(); y += pbf.readSVarint();
+        var px = x * scale, py = y * scale;
+        if (cmd === 1) { ring = []; rings.push(ring); }
+        ring.push(px, py);
+        if (px < x0) { x0 = px; } if (px > x1) { x1 = px; }
+        if (py < y0) { y0 = py; } if (py > y1) { y1 = py; }
+      }  // 7: ClosePath, drawn by closing each polygon ring
+    }
+    f.rings = rings;
+    f.box = [x0, y0, x1, y1];
+  }
+  function readFeature(pbf, layer, size) {
+    var end = pbf.readVarint() + pbf.pos, f = { type: 0, properties: {}, rings: [], box: null }, geom = -1;
+    while (pbf.pos < end) {
+      var key = pbf.readVarint(), tag = key >> 3;
+      if (tag === 2) {
+        var tagsEnd = pbf.readVarint() + pbf.pos;
+        while (pbf.pos < tagsEnd) {
+          var k = layer.keys[pbf.readVarint()];
+          f.properties[k] = layer.values[pbf.readVarint()];
+        }
+      } else if (tag === 3) {
+        f.type = pbf.readVarint();
+      } else if (tag === 4) {
+        geom = pbf.pos;  // decoded once the layer's extent is known (it may come later)
+        pbf.skip(key);
+      } else {
+        pbf.skip(key);
+      }
+    }
+    if (geom >= 0) {
+      pbf.pos = geom;
+      readGeometry(pbf, f, size / layer.extent);
+      pbf.pos = end;
+    }
+    return f;
+  }
+  /** {layerName: [feature]} of one tile, coordinates in CSS pixels of a ``size`` tile. */
+  function decode(buf, size) {
+    var pbf = new Pbf(new Uint8Array(buf)), out = {};
+    while (pbf.pos < pbf.length) {
+      var key = pbf.readVarint();
+      if (key >> 3 !== 3) { pbf.skip(key); continue; }
+      var end = pbf.readVarint() + pbf.pos;
+      var layer = { name: "", extent: 4096, keys: [], values: [], starts: [] };
+      while (pbf.pos < end) {
+        var k = pbf.readVarint(), tag = k >> 3;
+        if (tag === 1) { layer.name = pbf.readString(); }
+        else if (tag === 2) { layer.starts.push(pbf.pos); pbf.skip(k); }
+        else if (tag === 3) { layer.keys.push(pbf.readString()); }
+        else if (tag === 4) { layer.values.push(readValue(pbf)); }
+        else if (tag === 5) { layer.extent = pbf.readVarint(); }
+        else { pbf.skip(k); }
+      }
+      var feats = [];
+      for (var i = 0; i < layer.starts.length; i++) {
+        pbf.pos = layer.starts[i];
+        feats.push(readFeature(pbf, layer, size));
+      }
+      pbf.pos = end;
+      out[layer.name] = feats;
+    }
+    return out;
+  }
+
+  // -- drawing ------------------------------------------------------------------------
+  function trace(path, f, radius) {
+    for (var r = 0; r < f.rings.length; r++) {
+      var ring = f.rings[r];
+      if (f.type === PT) {
+        path.moveTo(ring[0] + radius, ring[1]);
+        path.arc(ring[0], ring[1], radius, 0, 2 * Math.PI);
+        continue;
+      }
+      path.moveTo(ring[0], ring[1]);
+      for (var i = 2; i < ring.length; i += 2) { path.lineTo(ring[i], ring[i + 1]); }
+      if (f.type === POLY) { path.closePath(); }
+    }
+  }
+
+  // -- hit testing (tile pixels) ---------------------------------------------------------
+  function inRing(ring, x, y) {
+    var inside = false;
+    for (var i = 0, j = ring.length - 2; i < ring.length; j = i, i += 2) {
+      var xi = ring[i], yi = ring[i + 1], xj = ring[j], yj = ring[j + 1];
+      if ((yi > y) !== (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi) { inside = !inside; }
+    }
+    return inside;
+  }
+  function nearLine(ring, x, y, tol) {
+    for (var i = 2; i < ring.length; i += 2) {
+      var ax = ring[i - 2], ay = ring[i - 1], dx = ring[i] - ax, dy = ring[i + 1] - ay;
+      var t = dx || dy ? Math.max(0, Math.min(1, ((x - ax) * dx + (y - ay) * dy) / (dx * dx + dy * dy))) : 0;
+      var ex = ax + t * dx - x, ey = ay + t * dy - y;
+      if (ex * ex + ey * ey <= tol * tol) { return true; }
+    }
+    return false;
+  }
+  function hits(f, x, y) {
+    var st = f.style, pad = st.weight / 2 + (f.type === PT ? st.radius || 0 : 3);
+    if (x < f.box[0] - pad || x > f.box[2] + pad || y < f.box[1] - pad || y > f.box[3] + pad) { return false; }
+    var r;
+    if (f.type === POLY) {
+      var inside = false;
+      for (r = 0; r < f.rings.length; r++) { if (inRing(f.rings[r], x, y)) { inside = !inside; } }
+      return inside;
+    }
+    for (r = 0; r < f.rings.length; r++) {
+      var ring = f.rings[r];
+      if (f.type === PT ? (ring[0] - x) * (ring[0] - x) + (ring[1] - y) * (ring[1] - y) <= pad * pad
+        : nearLine(ring, x, y, pad)) { return true; }
+    }
+    return false;
+  }
+
+  // One pointer dispatcher per map: the topmost interactive layer under the pointer takes
+  // the event (as the topmost canvas did with VectorGrid).
+  function dispatcher(map) {
+    if (map._gsVectorTiles) { return map._gsVectorTiles; }
+    var d = map._gsVectorTiles = { layers: [], over: null };
+    function find(e) {
+      for (var i = d.layers.length - 1; i >= 0; i--) {
+        var f = d.layers[i]._featureAt(e.latlng);
+        if (f) { return { layer: d.layers[i], feature: f }; }
+      }
+      return null;
+    }
+    function fromPath(e) {  // an SVG overlay (warnings) above the tiles took it
+      var t = e.originalEvent && e.originalEvent.target;
+      return t && t.namespaceURI === "http://www.w3.org/2000/svg";
+    }
+    function payload(hit, e) {
+      return { layer: { properties: hit.feature.properties }, latlng: e.latlng, originalEvent: e.originalEvent };
+    }
+    map.on("mousemove", function (e) {
+      var hit = fromPath(e) ? null : find(e);
+      var was = d.over;
+      if (hit && was && hit.layer === was.layer && hit.feature === was.feature) { return; }
+      if (was) { was.layer.fire("mouseout", payload(was, e)); }
+      d.over = hit;
+      map.getContainer().style.cursor = hit ? "pointer" : "";
+      if (hit) { hit.layer.fire("mouseover", payload(hit, e)); }
+    });
+    map.on("mouseout", function (e) {
+      if (d.over) { d.over.layer.fire("mouseout", payload(d.over, e)); d.over = null; }
+      map.getContainer().style.cursor = "";
+    });
+    map.on("click", function (e) {
+      var hit = fromPath(e) ? null : find(e);
+      if (hit) { hit.layer.fire("click", payload(hit, e)); }
+    });
+    return d;
+  }
+
+  L.GS = L.GS || {};
+  L.GS.VectorTiles = L.GridLayer.extend({
+    options: { styles: {}, interactive: false, tileZoomOffset: 0 },
+
+    initialize: function (url, options) {
+      this._url = url;
+      L.GridLayer.prototype.initialize.call(this, options);
+      this._drawn = {};  // tile key -> {canvas, coords, features}
+      this.on("tileunload", function (e) { delete this._drawn[this._tileCoordsToKey(e.coords)]; }, this);
+    },
+
+    onAdd: function (map) {
+      L.GridLayer.prototype.onAdd.call(this, map);
+      if (this.options.interactive) {  // kept in drawing order: zIndex, then order added
+        var layers = dispatcher(map).layers;
+        layers.push(this);
+        layers.sort(function (x, y) { return x.options.zIndex - y.options.zIndex; });
+      }
+    },
+
+    onRemove: function (map) {
+      var d = dispatcher(map), i = d.layers.indexOf(this);
+      if (i >= 0) { d.layers.splice(i, 1); }
+      if (d.over && d.over.layer === this) { d.over = null; map.getContainer().style.cursor = ""; }
+      L.GridLayer.prototype.onRemove.call(this, map);
+    },
+
+    setUrl: function (url) {
+      this._url = url;
+      return this.redraw();
+    },
+
+    /** Draw every loaded tile again from its features (no request), then fire "load". */
+    restyle: function () {
+      for (var key in this._drawn) { this._draw(this._drawn[key]); }
+      return this.fire("load");
+    },
+
+    createTile: function (coords, done) {
+      var size = this.getTileSize(), dpr = window.devicePixelRatio || 1;
+      var canvas = document.createElement("canvas");
+      canvas.width = size.x * dpr;
+      canvas.height = size.y * dpr;
+      var url = L.Util.template(this._url, L.extend({ tz: coords.z - this.options.tileZoomOffset }, coords));
+      var self = this, key = this._tileCoordsToKey(coords);
+      fetch(url).then(function (r) {
+        if (!r.ok) { throw new Error(url + " → HTTP " + r.status); }
+        return r.arrayBuffer();
+      }).then(function (buf) {
+        var layers = decode(buf, size.x), features = [];
+        for (var name in layers) {
+          var styleFn = self.options.styles[name];
+          if (!styleFn) { continue; }
+          layers[name].forEach(function (f) { f.styleFn = styleFn; features.push(f); });
+        }
+        var rec = { canvas: canvas, coords: coords, dpr: dpr, features: features };
+        self._drawn[key] = rec;
+        self._draw(rec);
+        done(null, canvas);
+      }).catch(function (err) { done(err, canvas); });
+      return canvas;
+    },
+
+    _draw: function (rec) {
+      var ctx = rec.canvas.getContext("2d"), zoom = rec.coords.z, groups = {}, order = [];
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.clearRect(0, 0, rec.canvas.width, rec.canvas.height);
+      ctx.setTransform(rec.dpr, 0, 0, rec.dpr, 0, 0);
+      ctx.lineJoin = "round";
+      ctx.lineCap = "round";
+      for (var i = 0; i < rec.features.length; i++) {
+        var f = rec.features[i], own = f.styleFn(f.properties, zoom);
+        f.style = own ? L.extend({}, DEFAULTS, own) : null;
+        if (!f.style) { continue; }
+        var st = f.style;
+        if (f.type === LINE) { st.fill = false; }
+        var gkey = [st.fill, st.fillColor, st.fillOpacity, st.stroke, st.color, st.weight, st.opacity, st.dashArray, st.radius].join("|");
+        var g = groups[gkey];
+        if (!g) { g = groups[gkey] = { style: st, path: new Path2D() }; order.push(g); }
+        trace(g.path, f, st.radius || 0);
+      }
+      order.forEach(function (grp) {  // every fill first, so outlines stay on top
+        var s = grp.style;
+        if (!s.fill) { return; }
+        ctx.globalAlpha = s.fillOpacity;
+        ctx.fillStyle = s.fillColor || s.color;
+        ctx.fill(grp.path, s.fillRule || "evenodd");
+      });
+      order.sort(function (a, b) { return a.style.weight - b.style.weight; });  // thick (selected) last
+      order.forEach(function (grp) {
+        var s = grp.style;
+        if (!s.stroke || !(s.weight > 0) || !(s.opacity > 0)) { return; }
+        ctx.globalAlpha = s.opacity;
+        ctx.strokeStyle = s.color;
+        ctx.lineWidth = s.weight;
+        ctx.setLineDash(s.dashArray ? String(s.dashArray).split(/[ ,]+/).map(Number) : []);
+        ctx.stroke(grp.path);
+      });
+      ctx.globalAlpha = 1;
+    },
+
+    _featureAt: function (latlng) {
+      var map = this._map, zoom = map.getZoom();
+      if (zoom !== this._tileZoom) { return null; }
+      var size = this.getTileSize(), p = map.project(latlng, zoom);
+      var coords = L.point(Math.floor(p.x / size.x), Math.floor(p.y / size.y));
+      coords.z = zoom;
+      var rec = this._drawn[this._tileCoordsToKey(coords)];
+      if (!rec) { return null; }
+      var x = p.x - coords.x * size.x, y = p.y - coords.y * size.y;
+      for (var i = rec.features.length - 1; i >= 0; i--) {
+        var f = rec.features[i];
+        if (f.style && hits(f, x, y)) { return f; }
+      }
+      return null;
+    }
+  });
+
+  L.GS.vectorTiles = function (url, options) { return new L.GS.VectorTiles(url, options); };
+})();
