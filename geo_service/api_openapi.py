@@ -795,11 +795,14 @@ def _paths() -> dict:
         "crs", ("wgs84", "gcj02"), "wgs84",
         "gcj02: shifted by the GCJ-02 offset at the tile's centre (for Amap basemaps)",
     )  # fmt: skip
-    others = [t for t in queries.TILE_LAYERS if t != "complaints"]
+    others = [t for t in (*queries.TILE_LAYERS, *queries.TILE_BUNDLES) if t != "complaints"]
+    bundles = "; ".join(
+        f"{k} = {' + '.join(v)} in one tile" for k, v in queries.TILE_BUNDLES.items()
+    )
     paths["/tiles/{layer_id}/{z}/{x}/{y}.pbf"] = _op(
         "getTile", "矢量瓦片 / vector tile of a layer (drawn at 1024 px: tile zoom z shows at z+2)", cmp,
         tile_ok,
-        [_path("layer_id", _enum(others), "tile layer"), *tile_params, crs, IF_NONE_MATCH],
+        [_path("layer_id", _enum(others), f"tile layer ({bundles})"), *tile_params, crs, IF_NONE_MATCH],
         ("400", "404"), more=NOT_MODIFIED,
     )  # fmt: skip
     paths["/tiles/complaints/{z}/{x}/{y}.pbf"] = _op(

@@ -274,6 +274,8 @@ _TILE_SQL: dict[str, str] = {
             WHERE c.geom && {_ENV}""",
     "communities": f"""SELECT m.geom AS g, m.community_code AS code, m.name, m.street_code
             FROM community m WHERE m.geom && {_ENV}""",
+    "streets": f"""SELECT s.geom AS g, s.street_code AS code, s.name
+            FROM street s WHERE s.geom && {_ENV}""",
     "grids": f"""SELECT g.geom AS g, g.code, g.name, g.community_code
             FROM grid g WHERE g.geom && {_ENV}""",
     "buildings": f"""SELECT b.geom AS g, b.id, b.compound_id, b.number, b.floors, b.units, b.has_elevator,
@@ -320,12 +322,18 @@ _TILE_SQL: dict[str, str] = {
 }
 TILE_LAYERS = tuple(_TILE_SQL)
 
+# Tiles that are several layers' tiles in one (MVT layers concatenate: a tile is a
+# repeated field of layers). ``areas`` is what the map opens with -- the compounds and the
+# community and street outlines -- drawn on one canvas per tile from one request.
+TILE_BUNDLES: dict[str, tuple[str, ...]] = {"areas": ("compounds", "communities", "streets")}
+
 # The attributes each tile layer carries: every column of its SQL but the source geometry
 # ``g`` (which ST_AsMVT would otherwise encode as a text attribute of every feature,
 # several times the size of the tile's own geometry) and the compound join key ``mid``.
 _TILE_ATTRS: dict[str, tuple[str, ...]] = {
     "compounds": ("id", "name", "street_code", "community_code", *TILE_METRICS),
     "communities": ("code", "name", "street_code"),
+    "streets": ("code", "name"),
     "grids": ("code", "name", "community_code"),
     "buildings": ("id", "compound_id", "number", "floors", "units", "has_elevator", "retrofit_stage"),
     "party_members": ("id", "compound_id", "n", "n_reported"),

@@ -314,6 +314,26 @@ def test_compound_tiles_carry_the_choropleth_figures(client, dense_point) -> Non
     assert outlines and all(len(f["properties"]["code"]) == 12 for f in outlines)
 
 
+def test_the_areas_tile_is_the_compound_community_and_street_tiles_in_one(
+    client, dense_point, demo_conn
+) -> None:
+    x, y = _tile(*dense_point, 11)
+    parts = [
+        client.get(f"/tiles/{lid}/11/{x}/{y}.pbf").data
+        for lid in ("compounds", "communities", "streets")
+    ]
+    assert all(parts)
+    body = client.get(f"/tiles/areas/11/{x}/{y}.pbf", headers={"Accept-Encoding": "identity"}).data
+    assert body == b"".join(parts)
+    layers = _decode(body)
+    assert set(layers) == {"compounds", "communities", "streets"}
+    streets = {
+        f["properties"]["code"]: f["properties"]["name"] for f in layers["streets"]["features"]
+    }
+    names = dict(demo_conn.execute("SELECT street_code, name FROM street").fetchall())
+    assert streets and all(names[code] == name for code, name in streets.items())
+
+
 def test_classes_are_quintiles_of_all_compounds(client) -> None:
     values = sorted(
         m["petitions_12m"] for m in client.get("/api/compounds/metrics").json["compounds"]

@@ -291,10 +291,9 @@ def heat(layer_id: str) -> Response:
 
 @bp.get("/tiles/<layer_id>/<int:z>/<int:x>/<int:y>.pbf")
 def tile(layer_id: str, z: int, x: int, y: int) -> Response:
-    if layer_id not in queries.TILE_LAYERS:
-        abort(
-            404, description=f"no tile layer {layer_id!r}; one of {', '.join(queries.TILE_LAYERS)}"
-        )
+    if layer_id not in queries.TILE_LAYERS and layer_id not in queries.TILE_BUNDLES:
+        names = ", ".join((*queries.TILE_LAYERS, *queries.TILE_BUNDLES))
+        abort(404, description=f"no tile layer {layer_id!r}; one of {names}")
     validation.tile_address(z, x, y)
     filters: dict[str, object] = {}
     if layer_id == "complaints":
@@ -307,14 +306,28 @@ def tile(layer_id: str, z: int, x: int, y: int) -> Response:
     offset = (0.0, 0.0)
     if validation.choice(request.args, "crs", ("wgs84", "gcj02"), "wgs84") == "gcj02":
         offset = gcj02_offset(*tile_centre(z, x, y))
+    hit = _tile(layer_id, z, x, y, offset, filters)
+    return _cached(hit[0], "application/vnd.mapbox-vector-tile", 300, gzipped=hit[1])
+
+
+def _tile(
+    layer_id: str, z: int, x: int, y: int, offset: tuple[float, float], filters: dict
+) -> tuple[bytes, bytes | None]:
+    """A tile's bytes and their gzip (None when small), from the cache or made; a bundle
+    is its layers' tiles (each cached too) one after the other."""
     key = (current_app.extensions["geo_engine"].url, scope_key(), layer_id, z, x, y, offset,
            tuple(sorted(filters.items())))  # fmt: skip
     hit = _tile_cache.get(key)
     if hit is None:
-        if layer_id == "compounds":  # the minute's figures (the cache expires with them)
-            filters = queries.tile_metric_params(metrics_in_tile(z, x, y))
-        body = queries.vector_tile(get_db(), layer_id, z, x, y, offset, **filters)
+        if layer_id in queries.TILE_BUNDLES:
+            body = b"".join(
+                _tile(part, z, x, y, offset, {})[0] for part in queries.TILE_BUNDLES[layer_id]
+            )
+        else:
+            if layer_id == "compounds":  # the minute's figures (the cache expires with them)
+                filters = queries.tile_metric_params(metrics_in_tile(z, x, y))
+            body = queries.vector_tile(get_db(), layer_id, z, x, y, offset, **filters)
         # compressed once, when made: a dense building tile costs more to gzip than to serve
         hit = (body, gzip.compress(body, compresslevel=6, mtime=0) if len(body) >= 1024 else None)
         _tile_cache.put(key, hit)
-    return _cached(hit[0], "application/vnd.mapbox-vector-tile", 300, gzipped=hit[1])
+    return hit

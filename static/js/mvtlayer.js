@@ -11,8 +11,9 @@
    {layer: {properties}, latlng} as VectorGrid did.
 
    Options (besides L.GridLayer's): styles {mvtLayerName: function (properties, zoom) ->
-   Leaflet path options or null to hide}, interactive, and tileZoomOffset (the URL's {tz}
-   is the map zoom less it: 1024-pixel tiles are addressed two zooms up). */
+   Leaflet path options or null to hide}, interactive (true, or the MVT layers whose
+   features take the pointer), and tileZoomOffset (the URL's {tz} is the map zoom less
+   it: 1024-pixel tiles are addressed two zooms up). */
 (function () {
   "use strict";
 
@@ -223,10 +224,12 @@
       return this.redraw();
     },
 
-    /** Draw every loaded tile again from its features (no request), then fire "load". */
+    /** Draw every loaded tile again from its features (no request); "load" as after
+        drawing them first, unless some are still on their way (they fire it). */
     restyle: function () {
       for (var key in this._drawn) { this._draw(this._drawn[key]); }
-      return this.fire("load");
+      if (this._map && this._noTilesToLoad()) { this.fire("load"); }
+      return this;
     },
 
     createTile: function (coords, done) {
@@ -240,11 +243,12 @@
         if (!r.ok) { throw new Error(url + " → HTTP " + r.status); }
         return r.arrayBuffer();
       }).then(function (buf) {
-        var layers = decode(buf, size.x), features = [];
+        var layers = decode(buf, size.x), features = [], interactive = self.options.interactive;
         for (var name in layers) {
           var styleFn = self.options.styles[name];
           if (!styleFn) { continue; }
-          layers[name].forEach(function (f) { f.styleFn = styleFn; features.push(f); });
+          var hit = interactive === true || (Array.isArray(interactive) && interactive.indexOf(name) >= 0);
+          layers[name].forEach(function (f) { f.styleFn = styleFn; f.hit = hit; features.push(f); });
         }
         var rec = { canvas: canvas, coords: coords, dpr: dpr, features: features };
         self._drawn[key] = rec;
@@ -303,7 +307,7 @@
       var x = p.x - coords.x * size.x, y = p.y - coords.y * size.y;
       for (var i = rec.features.length - 1; i >= 0; i--) {
         var f = rec.features[i];
-        if (f.style && hits(f, x, y)) { return f; }
+        if (f.hit && f.style && hits(f, x, y)) { return f; }
       }
       return null;
     }

@@ -1,6 +1,6 @@
 /* 一屏掌握: the one-screen map for district leaders.
    folium creates the Leaflet map and calls GeoService.start(map); everything else is
-   fetched from the API: GeoJSON for areas and compounds, vector tiles (ST_AsMVT) for
+   fetched from the API: vector tiles (ST_AsMVT) for compounds, outlines,
    buildings and point layers, aggregated grids for the heat overlays. */
 (function () {
   "use strict";
@@ -165,20 +165,57 @@
       }
       $("gs-choropleth-legend").innerHTML = html;
     }
-    var compounds = L.GS.vectorTiles("/tiles/compounds/{tz}/{x}/{y}.pbf" + tileQuery, tileOptions({
-      interactive: true,
-      styles: { compounds: compoundStyle }
+    // The compounds and the community and street outlines come in one tile ("areas": three
+    // MVT layers) drawn on one canvas; each has its own entry in the layer control, which
+    // shows or hides its features (a restyle, no request). Only compounds take the pointer.
+    var shown = { compounds: false, communities: false, streets: false };
+    var streetsSeen = {};
+    function outlineStyle(id) {
+      var style = L.extend({ fill: false }, layerCfg[id].style);
+      return function (p) {
+        if (!shown[id]) { return null; }
+        if (id === "streets") { streetsSeen[p.code] = true; }
+        return style;
+      };
+    }
+    // zIndex 0: below (and hit after) the tile layers in the layer control, which numbers
+    // them from 1 in the order they are added (autoZIndex): buildings, then the points.
+    var compounds = L.GS.vectorTiles("/tiles/areas/{tz}/{x}/{y}.pbf" + tileQuery, tileOptions({
+      interactive: ["compounds"], zIndex: 0,
+      styles: {
+        compounds: function (p) { return shown.compounds ? compoundStyle(p) : null; },
+        communities: outlineStyle("communities"),
+        streets: outlineStyle("streets")
+      }
     }));
+    var AreaToggle = L.Layer.extend({
+      initialize: function (id) { this.id = id; },
+      onAdd: function () { shown[this.id] = true; syncAreas(); },
+      onRemove: function () { shown[this.id] = false; syncAreas(); }
+    });
+    function syncAreas() {
+      var any = shown.compounds || shown.communities || shown.streets;
+      if (!any) { map.removeLayer(compounds); } else if (map.hasLayer(compounds)) { restyle(); } else { compounds.addTo(map); }
+    }
+    function areaToggle(id, label, on) {
+      var t = new AreaToggle(id);
+      control.addOverlay(t, label);
+      if (on) { t.addTo(map); }
+      return t;
+    }
+    var compoundsShown = new AreaToggle("compounds");
     var tip = L.tooltip({ sticky: true, className: "gs-tip", direction: "top", offset: [0, -6] });
     compounds.on("mouseover", function (e) { tip.setLatLng(e.latlng).setContent(esc(e.layer.properties.name)).addTo(map); });
     compounds.on("mouseout", function () { tip.remove(); });
     compounds.on("click", function (e) { selectCompound(e.layer.properties.id, false); });
     compounds.on("load", function () {
       mark("drawn_compounds", Object.keys(seen).length);
-      if (performance.mark) { performance.mark("gs-compounds-drawn"); }
+      mark("drawn_streets", Object.keys(streetsSeen).length);
+      if (shown.compounds && performance.mark) { performance.mark("gs-compounds-drawn"); }
     });
     function restyle() {
       seen = {};
+      streetsSeen = {};
       compounds.restyle();
     }
     function applyMetric() {
@@ -189,30 +226,13 @@
       return go.then(function (c) {
         state.breaks = c.breaks;
         renderChoroplethLegend();
-        if (map.hasLayer(compounds)) { restyle(); } else { compounds.addTo(map); }
+        if (map.hasLayer(compoundsShown)) { restyle(); } else { compoundsShown.addTo(map); }
         mark("metric", state.metric.id);
       });
     }
-    control.addOverlay(compounds, "小区（专题着色）");
+    control.addOverlay(compoundsShown, "小区（专题着色）");
 
     // -- outlines -----------------------------------------------------------------
-    function outline(id, label, on) {
-      var l = layerCfg[id];
-      var gl = L.geoJSON(null, { pane: "gs-areas", interactive: false, style: function () { return l.style; } });
-      var loaded = false;
-      function load() {
-        if (loaded) { return; }
-        loaded = true;
-        getJSON("/api/layers/" + id + "/features?limit=10000&precision=6").then(function (fc) {
-          gl.addData(fc);
-          mark("drawn_" + id, fc.features.length);
-        }).catch(showError);
-      }
-      gl.on("add", load);  // fetched when first shown
-      control.addOverlay(gl, label);
-      if (on) { gl.addTo(map); }
-      return gl;
-    }
     function outlineTiles(id, label, on) {
       var l = layerCfg[id];
       var styles = {};
@@ -263,7 +283,6 @@
     function circle(colour, n) {
       return { radius: Math.min(14, 3 + Math.sqrt(n || 1) * 1.6), fill: true, fillColor: colour, fillOpacity: 0.75, color: "#ffffff", weight: 1 };
     }
-    // Drawn (and hit) above the compounds (zIndex 1): buildings, then the point layers.
     function tiles(id, label, styleFn, on, extraQuery) {
       var l = layerCfg[id];
       var url = function () {
@@ -275,7 +294,7 @@
       var styles = {};
       styles[id] = styleFn;
       var vg = L.GS.vectorTiles(url(), tileOptions({
-        styles: styles, interactive: true, minZoom: l.minZoom, zIndex: id === "buildings" ? 2 : 3
+        styles: styles, interactive: true, minZoom: l.minZoom
       }));
       vg.reload = function () { vg.setUrl(url()); };
       vg.on("click", function (e) { popupFor(id, e.layer.properties, e.latlng); });
@@ -471,8 +490,8 @@
       areas = a;
       options($("gs-street"), areas.streets, "全部街道");
     }).catch(showError);
-    outline("streets", "街道边界", true);
-    outlineTiles("communities", "社区边界", true);
+    areaToggle("streets", "街道边界", true);
+    areaToggle("communities", "社区边界", true);
     outlineTiles("grids", "网格", false);
     getJSON("/api/kpis").then(renderKpis).catch(showError);
     if (window.GeoIndex) {  // issue 8: warning layers, index rankings
