@@ -90,7 +90,7 @@ def content_security_policy(settings: Settings, script_nonce: str | None) -> str
             f"img-src {' '.join(img)}",
             "font-src 'self' data:",
             "connect-src 'self'",
-            "worker-src 'self' blob:",
+            "worker-src 'self'",
             "object-src 'none'",
             "base-uri 'self'",
             "form-action 'self'",

@@ -3,13 +3,9 @@ spikes and petition hot spots (GeoJSON with significance classes)."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
 from functools import cache
-from typing import TypeVar
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request
 
 from .. import validation
 from ..db import get_db
@@ -17,28 +13,13 @@ from ..errors import BadParameter
 from ..index import queries as iq
 from ..index import warning
 from ..index.config import IndexConfig, load_config, parse_quarter
-from .maps import now, scope_key
+from .maps import memo, now
 
 bp = Blueprint("index", __name__, url_prefix="/api")
-T = TypeVar("T")
 
 _HOT_SPOT_TTL = 600.0
 _SPIKE_TTL = 60.0
-_memo_cache: dict[tuple, tuple[float, object]] = {}
-_memo_lock = threading.Lock()
-
-
-def _memo(key: tuple, ttl: float, compute: Callable[[], T]) -> T:
-    """``compute()`` kept ``ttl`` seconds per database, scope and ``key`` (under row-level
-    security a result covers only what the caller may see)."""
-    full = (current_app.extensions["geo_engine"].url, scope_key(), *key)
-    with _memo_lock:
-        hit = _memo_cache.get(full)
-        if hit is not None and time.monotonic() - hit[0] < ttl:
-            return hit[1]  # type: ignore[return-value]
-        result = compute()
-        _memo_cache[full] = (time.monotonic(), result)
-        return result
+_RANKING_TTL = 60.0
 
 
 @cache
@@ -109,12 +90,20 @@ def rankings() -> Response:
     street = _code("street", 9)
     community = _code("community", 12)
     limit = validation.integer(request.args, "limit", default=500, lo=1, hi=20000)
-    conn = get_db()
-    quarter = _quarter() or iq.latest_quarter(conn)
-    if quarter is None:
-        return jsonify({"level": level, "quarter": None, "rows": []})
-    rows = iq.rankings(conn, level, quarter, street, community, limit)
-    return jsonify({"level": level, "quarter": quarter, "rows": rows})
+    asked = _quarter()
+
+    def compute() -> dict:
+        conn = get_db()
+        quarter = asked or iq.latest_quarter(conn)
+        if quarter is None:
+            return {"level": level, "quarter": None, "rows": []}
+        rows = iq.rankings(conn, level, quarter, street, community, limit)
+        return {"level": level, "quarter": quarter, "rows": rows}
+
+    # The quarter's figures change when the index is recomputed; the map asks on every load.
+    return jsonify(
+        memo(("rankings", level, street, community, limit, asked), _RANKING_TTL, compute)
+    )
 
 
 @bp.get("/warnings/spikes")
@@ -125,7 +114,7 @@ def spikes() -> Response:
     model = warning.SpikeModel()
     # The 7-day window barely moves in a minute; the map asks for it on every load.
     minute = now().replace(second=0, microsecond=0)
-    at, rows = _memo(
+    at, rows = memo(
         ("spikes", minute),
         _SPIKE_TTL,
         lambda: (minute, warning.complaint_spikes(get_db(), minute, model)),
@@ -162,7 +151,7 @@ def _hot_spots(window_days: int) -> dict:
     """Gi* results, kept ten minutes per database, scope and day (999 permutations take a
     while). Under row-level security Gi* runs over the compounds the caller may see."""
     today = now().date()
-    return _memo(
+    return memo(
         ("hot_spots", today, window_days),
         _HOT_SPOT_TTL,
         lambda: warning.petition_hot_spots(get_db(), today, days=window_days),

@@ -14,6 +14,8 @@ import math
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -57,6 +59,7 @@ def gcj02_offset(lon: float, lat: float) -> tuple[float, float]:
 
 
 _METRICS_TTL = 60.0
+T = TypeVar("T")
 
 
 class Figures(list):
@@ -96,6 +99,23 @@ def _refresh_metrics(engine: db.ScopedEngine, key: object, at: dt.datetime) -> N
 def scope_key() -> tuple:
     """What the current principal can see: part of every cache key of scoped results."""
     return accounts.current_principal().scope.key()
+
+
+_memo_cache: dict[tuple, tuple[float, object]] = {}
+_memo_lock = threading.Lock()
+
+
+def memo(key: tuple, ttl: float, compute: Callable[[], T]) -> T:
+    """``compute()`` kept ``ttl`` seconds per database, scope and ``key`` (under row-level
+    security a result covers only what the caller may see)."""
+    full = (current_app.extensions["geo_engine"].url, scope_key(), *key)
+    with _memo_lock:
+        hit = _memo_cache.get(full)
+        if hit is not None and time.monotonic() - hit[0] < ttl:
+            return hit[1]  # type: ignore[return-value]
+        result = compute()
+        _memo_cache[full] = (time.monotonic(), result)
+        return result
 
 
 def cached_metrics() -> Figures:
@@ -248,13 +268,23 @@ def compound_search() -> Response:
 
 @bp.get("/api/kpis")
 def kpis() -> Response:
-    kpis = queries.district_kpis(get_db(), cached_metrics(), now())
-    return jsonify({"as_of": now().isoformat(), "kpis": kpis})
+    # Of the minute, like the figures they sum (the map asks on every load).
+    minute = now().replace(second=0, microsecond=0)
+    kpis = memo(
+        ("kpis", minute),
+        _METRICS_TTL,
+        lambda: queries.district_kpis(get_db(), cached_metrics(), minute),
+    )
+    return jsonify({"as_of": minute.isoformat(), "kpis": kpis})
 
 
 @bp.get("/api/areas")
 def areas() -> Response:
-    body = current_app.json.dumps(queries.area_index(get_db())).encode()
+    body = memo(
+        ("areas",),
+        _METRICS_TTL,
+        lambda: current_app.json.dumps(queries.area_index(get_db())).encode(),
+    )
     return _cached(body, "application/json", 300)
 
 

@@ -92,6 +92,21 @@
     // Put on the map once every overlay is in it: each addOverlay on a shown control rebuilds
     // its list and forces a layout.
     var control = L.control.layers(base, {}, { collapsed: false, position: "topright" });
+    // expand() measures the list to fit it in the map (offsetTop, clientHeight): a forced
+    // layout of the whole page in the middle of start(). It runs in the next frame instead,
+    // where the frame's own layout serves it (Leaflet 1.9's Control.Layers, pinned).
+    control._expandIfNotCollapsed = function () {
+      var self = this;
+      if (this._map && !this.options.collapsed && !this._expandQueued) {
+        this._expandQueued = true;
+        L.DomUtil.addClass(this._container, "leaflet-control-layers-expanded");
+        L.Util.requestAnimFrame(function () {
+          self._expandQueued = false;
+          if (self._map) { self.expand(); }
+        });
+      }
+      return this;
+    };
     var legend = L.control({ position: "bottomright" });
     legend.onAdd = function () {
       var div = L.DomUtil.create("div", "gs-map-legend");
