@@ -152,10 +152,9 @@ PRELOAD = (
 
 # The tile layers shown when the page opens (the "areas" bundle of compounds and community
 # and street outlines, and buildings from zoom 15), whose tiles for the opening view
-# static/js/tilepreload.js asks for from
-# <head>, before the scripts run. The map starts at ZOOM_START and lies right of the
-# PANEL_PX-wide panel, NARROW_PANEL_PX in windows up to NARROW_PX wide
-# (static/css/onescreen.css).
+# static/js/tilepreload.js asks for from <head>, before the scripts run. The map starts at
+# ZOOM_START and lies right of the PANEL_PX-wide panel, NARROW_PANEL_PX in windows up to
+# NARROW_PX wide (static/css/onescreen.css).
 PRELOAD_TILES = ("areas", "buildings")
 ZOOM_START, MIN_ZOOM, MAX_ZOOM = 12, 9, 19
 PANEL_PX, NARROW_PX, NARROW_PANEL_PX = 360, 1400, 320

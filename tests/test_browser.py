@@ -297,6 +297,12 @@ def test_overlays_sit_on_gcj02_basemap_tiles(browser: LoggedIn, gcj_server: str)
     )
     assert back[0] == pytest.approx(lat, abs=1e-8) and back[1] == pytest.approx(lon, abs=1e-8)
     assert page.locator(".leaflet-tile-pane img").count() > 0
+    # The compounds and outlines are drawn over the basemap, not hidden under it.
+    z = page.evaluate(
+        """() => ['img', 'canvas'].map(t => Number(document.querySelector(
+                     '.leaflet-tile-pane ' + t + '.leaflet-tile').closest('.leaflet-layer').style.zIndex))"""
+    )
+    assert z[1] > z[0], z
     assert watch.errors == [] and watch.foreign == []
     page.close()
 

@@ -17,17 +17,22 @@
 (function () {
   "use strict";
 
-  var DEFAULTS = L.Path.prototype.options;  // stroke, color, weight, opacity, fill, ...
   var PT = 1, LINE = 2, POLY = 3;
+  // Leaflet's own defaults: L.Path's, with fill for polygons (L.Polygon) and points
+  // (L.CircleMarker, radius 10); lines are never filled.
+  var DEFAULTS = {};
+  DEFAULTS[PT] = L.extend({}, L.Path.prototype.options, { fill: true, radius: 10 });
+  DEFAULTS[LINE] = L.Path.prototype.options;
+  DEFAULTS[POLY] = L.extend({}, L.Path.prototype.options, { fill: true });
 
   // -- decoding (Mapbox Vector Tile specification 2.1) -----------------------------------
   function readValue(pbf) {
     var end = pbf.readVarint() + pbf.pos, v = null;
     while (pbf.pos < end) {
-      var tag = pbf.readVarint() >> 3;
+      var key = pbf.readVarint(), tag = key >> 3;
       v = tag === 1 ? pbf.readString() : tag === 2 ? pbf.readFloat() : tag === 3 ? pbf.readDouble()
         : tag === 4 ? pbf.readVarint(true) : tag === 5 ? pbf.readVarint() : tag === 6 ? pbf.readSVarint()
-          : tag === 7 ? pbf.readBoolean() : null;
+          : tag === 7 ? pbf.readBoolean() : (pbf.skip(key), null);
     }
     return v;
   }
@@ -137,6 +142,7 @@
     return false;
   }
   function hits(f, x, y) {
+    if (!f.box) { return false; }  // no geometry
     var st = f.style, pad = st.weight / 2 + (f.type === PT ? st.radius || 0 : 3);
     if (x < f.box[0] - pad || x > f.box[2] + pad || y < f.box[1] - pad || y > f.box[3] + pad) { return false; }
     var r;
@@ -199,8 +205,6 @@
     initialize: function (url, options) {
       this._url = url;
       L.GridLayer.prototype.initialize.call(this, options);
-      this._drawn = {};  // tile key -> {canvas, coords, features}
-      this.on("tileunload", function (e) { delete this._drawn[this._tileCoordsToKey(e.coords)]; }, this);
     },
 
     onAdd: function (map) {
@@ -215,7 +219,11 @@
     onRemove: function (map) {
       var d = dispatcher(map), i = d.layers.indexOf(this);
       if (i >= 0) { d.layers.splice(i, 1); }
-      if (d.over && d.over.layer === this) { d.over = null; map.getContainer().style.cursor = ""; }
+      if (d.over && d.over.layer === this) {
+        this.fire("mouseout", { layer: { properties: d.over.feature.properties } });
+        d.over = null;
+        map.getContainer().style.cursor = "";
+      }
       L.GridLayer.prototype.onRemove.call(this, map);
     },
 
@@ -227,7 +235,10 @@
     /** Draw every loaded tile again from its features (no request); "load" as after
         drawing them first, unless some are still on their way (they fire it). */
     restyle: function () {
-      for (var key in this._drawn) { this._draw(this._drawn[key]); }
+      for (var key in this._tiles) {
+        var rec = this._tiles[key].el._gsTile;
+        if (rec) { this._draw(rec); }
+      }
       if (this._map && this._noTilesToLoad()) { this.fire("load"); }
       return this;
     },
@@ -238,11 +249,14 @@
       canvas.width = size.x * dpr;
       canvas.height = size.y * dpr;
       var url = L.Util.template(this._url, L.extend({ tz: coords.z - this.options.tileZoomOffset }, coords));
-      var self = this, key = this._tileCoordsToKey(coords);
+      var self = this;
       fetch(url).then(function (r) {
         if (!r.ok) { throw new Error(url + " → HTTP " + r.status); }
         return r.arrayBuffer();
       }).then(function (buf) {
+        // A tile removed meanwhile (zoomed away, layer hidden, new URL) is not drawn: its
+        // key may already hold the tile that replaced it, which Leaflet would mark loaded.
+        if (!canvas.isConnected || !self._map) { return; }
         var layers = decode(buf, size.x), features = [], interactive = self.options.interactive;
         for (var name in layers) {
           var styleFn = self.options.styles[name];
@@ -250,11 +264,12 @@
           var hit = interactive === true || (Array.isArray(interactive) && interactive.indexOf(name) >= 0);
           layers[name].forEach(function (f) { f.styleFn = styleFn; f.hit = hit; features.push(f); });
         }
-        var rec = { canvas: canvas, coords: coords, dpr: dpr, features: features };
-        self._drawn[key] = rec;
-        self._draw(rec);
+        canvas._gsTile = { canvas: canvas, coords: coords, dpr: dpr, features: features };
+        self._draw(canvas._gsTile);
         done(null, canvas);
-      }).catch(function (err) { done(err, canvas); });
+      }, function (err) {
+        if (canvas.isConnected && self._map) { done(err, canvas); }
+      });
       return canvas;
     },
 
@@ -267,7 +282,7 @@
       ctx.lineCap = "round";
       for (var i = 0; i < rec.features.length; i++) {
         var f = rec.features[i], own = f.styleFn(f.properties, zoom);
-        f.style = own ? L.extend({}, DEFAULTS, own) : null;
+        f.style = own ? L.extend({}, DEFAULTS[f.type] || DEFAULTS[POLY], own) : null;
         if (!f.style) { continue; }
         var st = f.style;
         if (f.type === LINE) { st.fill = false; }
@@ -281,7 +296,9 @@
         if (!s.fill) { return; }
         ctx.globalAlpha = s.fillOpacity;
         ctx.fillStyle = s.fillColor || s.color;
-        ctx.fill(grp.path, s.fillRule || "evenodd");
+        // nonzero: the features of a group overlap (two complaints at one address) and
+        // must not cancel out; holes still show, as MVT winds them against the outer ring.
+        ctx.fill(grp.path, "nonzero");
       });
       order.sort(function (a, b) { return a.style.weight - b.style.weight; });  // thick (selected) last
       order.forEach(function (grp) {
@@ -302,7 +319,7 @@
       var size = this.getTileSize(), p = map.project(latlng, zoom);
       var coords = L.point(Math.floor(p.x / size.x), Math.floor(p.y / size.y));
       coords.z = zoom;
-      var rec = this._drawn[this._tileCoordsToKey(coords)];
+      var tile = this._tiles[this._tileCoordsToKey(coords)], rec = tile && tile.el._gsTile;
       if (!rec) { return null; }
       var x = p.x - coords.x * size.x, y = p.y - coords.y * size.y;
       for (var i = rec.features.length - 1; i >= 0; i--) {

@@ -57,8 +57,8 @@
     var tileQuery = cfg.gcj02 ? "?crs=gcj02" : "";
     // Vector tiles: 256 << tileZoomOffset = 1024-pixel tiles (a sixteenth of the requests and
     // canvases of 256-pixel ones) and none outside the district. A 1024-pixel tile at map
-    // zoom z is the standard tile of zoom z - 2: the URLs use {tz} for it, since VectorGrid
-    // puts the map zoom in {z} (static/js/mvtlayer.js).
+    // zoom z is the standard tile of zoom z - 2: the URLs use {tz} for it (filled by
+    // static/js/mvtlayer.js), since Leaflet's GridLayer puts the map zoom in {z}.
     var tileBounds = cfg.bounds ? L.latLngBounds([[cfg.bounds[1], cfg.bounds[0]], [cfg.bounds[3], cfg.bounds[2]]]).pad(0.05) : undefined;
     function tileOptions(extra) {
       return L.extend({
@@ -86,12 +86,15 @@
     var base = {};
     if (cfg.basemap) {
       base[cfg.basemap.name] = L.tileLayer(cfg.basemap.url, {
-        subdomains: cfg.basemap.subdomains || "abc", attribution: cfg.basemap.attribution, maxZoom: 18
+        subdomains: cfg.basemap.subdomains || "abc", attribution: cfg.basemap.attribution, maxZoom: 18, zIndex: 0
       }).addTo(map);
     }
     // Put on the map once every overlay is in it: each addOverlay on a shown control rebuilds
     // its list and forces a layout.
-    var control = L.control.layers(base, {}, { collapsed: false, position: "topright" });
+    // The tile layers' order is set here (zIndex: basemap 0, compounds and outlines 1,
+    // buildings 2, the points above), not by the order they enter the control.
+    var control = L.control.layers(base, {}, { collapsed: false, position: "topright", autoZIndex: false });
+    var tileZ = 1;
     // expand() measures the list to fit it in the map (offsetTop, clientHeight): a forced
     // layout of the whole page in the middle of start(). It runs in the next frame instead,
     // where the frame's own layout serves it (Leaflet 1.9's Control.Layers, pinned).
@@ -193,10 +196,8 @@
         return style;
       };
     }
-    // zIndex 0: below (and hit after) the tile layers in the layer control, which numbers
-    // them from 1 in the order they are added (autoZIndex): buildings, then the points.
     var compounds = L.GS.vectorTiles("/tiles/areas/{tz}/{x}/{y}.pbf" + tileQuery, tileOptions({
-      interactive: ["compounds"], zIndex: 0,
+      interactive: ["compounds"], zIndex: tileZ,
       styles: {
         compounds: function (p) { return shown.compounds ? compoundStyle(p) : null; },
         communities: outlineStyle("communities"),
@@ -309,7 +310,7 @@
       var styles = {};
       styles[id] = styleFn;
       var vg = L.GS.vectorTiles(url(), tileOptions({
-        styles: styles, interactive: true, minZoom: l.minZoom
+        styles: styles, interactive: true, minZoom: l.minZoom, zIndex: ++tileZ
       }));
       vg.reload = function () { vg.setUrl(url()); };
       vg.on("click", function (e) { popupFor(id, e.layer.properties, e.latlng); });
