@@ -395,3 +395,33 @@ def test_static_route_still_serves_our_css(client) -> None:
     response = client.get("/static/css/leaflet.awesome.rotate.css")
     assert response.status_code == 200
     assert b".fa-rotate-90{" in response.data
+
+
+def test_static_files_are_gzipped_once_and_served_from_the_cache(app, monkeypatch) -> None:  # noqa: ANN001
+    """A browser's Accept-Encoding (gzip, deflate, br, zstd) gets gzip, compressed once per
+    process: /static files reach flask-compress whole, not as streams it would compress
+    afresh (brotli or zstd) on every request."""
+    import gzip
+
+    from flask_compress import flask_compress
+
+    calls: list[str] = []
+    real = flask_compress._compress_data
+
+    def counting(app, data, algorithm):  # noqa: ANN001, ANN202
+        calls.append(algorithm)
+        return real(app, data, algorithm)
+
+    monkeypatch.setattr(flask_compress, "_compress_data", counting)
+    path = "/static/js/gcj02.js"
+    on_disk = (STATIC_DIR / "js" / "gcj02.js").read_bytes()
+    bodies = []
+    client = app.test_client()  # the service's own app, with flask-compress
+    for _ in range(3):
+        r = client.get(path, headers={"Accept-Encoding": "gzip, deflate, br, zstd"})
+        assert r.status_code == 200 and r.headers["Content-Encoding"] == "gzip"
+        assert int(r.headers["Content-Length"]) == len(r.data)
+        assert gzip.decompress(r.data) == on_disk
+        bodies.append(r.data)
+    assert bodies[0] == bodies[1] == bodies[2]
+    assert len(calls) <= 1, calls
