@@ -2,7 +2,8 @@
 """Benchmark the one-screen map against a naive folium page, at district (and city) scale.
 
 For each scale: loads the demo into a throwaway embedded cluster (never the user's data),
-serves the app with waitress on loopback, and measures in headless Chromium:
+serves the app on loopback as `geo-service serve` does (waitress, 8 threads, in a process of
+its own), and measures in headless Chromium:
 
 * our page ``/`` (data fetched from the API: GeoJSON for areas and compounds, vector
   tiles for dense layers, heat grids), and
@@ -37,12 +38,12 @@ import argparse
 import datetime as dt
 import json
 import math
+import multiprocessing
 import random
 import socket
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -133,13 +134,38 @@ def empty_page() -> str:
 AUTH: dict[str, str] = {}  # the Authorization header every request of the bench sends
 
 
-def serve(app) -> tuple[str, object]:  # noqa: ANN001
+def _serve_child(home: str, port: int, naive_html: str, ready) -> None:  # noqa: ANN001
+    app = create_app(Settings(home=Path(home)))  # the embedded default, as the app role
+    app.config["FIXED_NOW"] = NOW
+    app.add_url_rule("/naive", "naive", lambda: security.add_nonce(naive_html))
+    app.add_url_rule("/empty", "empty", lambda: security.add_nonce(empty_page()))
+    server = create_server(app, host="127.0.0.1", port=port, threads=8)  # as geo-service serve
+    ready.set()
+    server.run()
+
+
+def serve_process(home: Path, naive_html: str) -> tuple[str, multiprocessing.Process]:
+    """The app served as `geo-service serve` serves it (waitress, 8 threads) in a process
+    of its own: not sharing this one's interpreter with the Playwright client driving the
+    browser, which would hold up the server's threads while it handles page events."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = create_server(app, host="127.0.0.1", port=port, threads=8)
-    threading.Thread(target=server.run, daemon=True).start()
-    return f"http://127.0.0.1:{port}", server
+    ctx = multiprocessing.get_context("spawn")
+    ready = ctx.Event()
+    proc = ctx.Process(target=_serve_child, args=(str(home), port, naive_html, ready), daemon=True)
+    proc.start()
+    if not ready.wait(120):
+        proc.terminate()
+        raise RuntimeError("the benchmark's server did not start")
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):  # listening
+        try:
+            requests.get(base + "/login", timeout=5)
+            break
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    return base, proc
 
 
 def measure_page(browser, url: str, ready_js: str | None, runs: int) -> dict:  # noqa: ANN001
@@ -265,12 +291,7 @@ def run_scale(scale: str, runs: int, browser, data_dir: Path | None) -> dict:  #
             if not loaded:
                 accounts.add_account(conn, "bench", "district_leader")
             AUTH["Authorization"] = "Bearer " + accounts.create_token(conn, "bench", days=1)[1]
-        app = create_app(Settings(home=home))  # the embedded default, as the app role
-        app.config["FIXED_NOW"] = NOW
-        html = naive_page(engine)
-        app.add_url_rule("/naive", "naive", lambda: security.add_nonce(html))
-        app.add_url_rule("/empty", "empty", lambda: security.add_nonce(empty_page()))
-        base, server = serve(app)
+        base, server = serve_process(home, naive_page(engine))
         # Tile and grid windows inside the real district's extent (the city is that
         # outline stretched around its centre at the same density).
         outline = district_outline()
@@ -289,7 +310,8 @@ def run_scale(scale: str, runs: int, browser, data_dir: Path | None) -> dict:  #
         empty = measure_page(browser, base + "/empty", None, runs)
         tiles = measure_tiles(base, bbox, outline)
         heat = measure_heat(base, bbox, outline)
-        server.close()
+        server.terminate()
+        server.join(30)
         engine.dispose()
         return {
             "ours": ours,
