@@ -800,7 +800,7 @@ def _paths() -> dict:
         f"{k} = {' + '.join(v)} in one tile" for k, v in queries.TILE_BUNDLES.items()
     )
     paths["/tiles/{layer_id}/{z}/{x}/{y}.pbf"] = _op(
-        "getTile", "矢量瓦片 / vector tile of a layer (drawn at 1024 px: tile zoom z shows at z+2)", cmp,
+        "getTile", "矢量瓦片 / vector tile of a layer (drawn at 512 px: tile zoom z shows at z+1)", cmp,
         tile_ok,
         [_path("layer_id", _enum(others), f"tile layer ({bundles})"), *tile_params, crs, IF_NONE_MATCH],
         ("400", "404"), more=NOT_MODIFIED,

@@ -234,11 +234,13 @@ def _kpi(
 
 # -- vector tiles (ST_AsMVT) ----------------------------------------------------------------
 
-# The map draws vector tiles at 256 * 2**TILE_ZOOM_OFFSET = 1024 pixels, so a tile of zoom z
-# is shown at map zoom z + 2; layers' minimum zooms (layers/) and the people aggregation
-# switch count in shown zooms. Fewer, larger tiles: the district's opening view (1920x1080) takes 2
-# compound tiles instead of the 6 at 512 px: fewer requests, canvases and compositor commits.
-TILE_ZOOM_OFFSET = 2
+# The map draws vector tiles at 256 * 2**TILE_ZOOM_OFFSET = 512 pixels, so a tile of zoom z
+# is shown at map zoom z + 1; layers' minimum zooms (layers/) and the people aggregation
+# switch count in shown zooms. 1024-pixel tiles (offset 2) opened the district no faster
+# once the tiles came bundled (``TILE_BUNDLES``) and drawn in one pass (mvtlayer.js), and
+# at zoom 15 they fetched and drew 3.7 times the window's area (6 tiles of 1024 px around
+# a 1560 x 1080 map), reaching past the district where the city scale has data.
+TILE_ZOOM_OFFSET = 1
 
 # Per-compound figures carried in the compound tiles for the choropleth.
 TILE_METRICS = {

@@ -135,7 +135,7 @@ class MapUser(HttpUser):
         z = random.choice([14, 15, 16])
         lon = random.uniform(self.bbox[0], self.bbox[2])
         lat = random.uniform(self.bbox[1], self.bbox[3])
-        x, y = lonlat_to_tile(lon, lat, z - TILE_ZOOM_OFFSET)  # 1024-px tiles: two zooms up
+        x, y = lonlat_to_tile(lon, lat, z - TILE_ZOOM_OFFSET)  # 512-px tiles: one zoom up
         layer = random.choice(TILE_LAYERS)
         self._get(f"/tiles/{layer}/{z - TILE_ZOOM_OFFSET}/{x}/{y}.pbf", f"/tiles/{layer}")
 

@@ -13,7 +13,7 @@
    Options (besides L.GridLayer's): styles {mvtLayerName: function (properties, zoom) ->
    Leaflet path options or null to hide}, interactive (true, or the MVT layers whose
    features take the pointer), and tileZoomOffset (the URL's {tz} is the map zoom less
-   it: 1024-pixel tiles are addressed two zooms up). */
+   it: 512-pixel tiles are addressed one zoom up). */
 (function () {
   "use strict";
 

@@ -55,9 +55,9 @@
     var layerCfg = {};
     cfg.layers.forEach(function (l) { layerCfg[l.id] = l; });
     var tileQuery = cfg.gcj02 ? "?crs=gcj02" : "";
-    // Vector tiles: 256 << tileZoomOffset = 1024-pixel tiles (a sixteenth of the requests and
-    // canvases of 256-pixel ones) and none outside the district. A 1024-pixel tile at map
-    // zoom z is the standard tile of zoom z - 2: the URLs use {tz} for it (filled by
+    // Vector tiles: 256 << tileZoomOffset = 512-pixel tiles (a quarter of the requests and
+    // canvases of 256-pixel ones) and none outside the district. A 512-pixel tile at map
+    // zoom z is the standard tile of zoom z - 1: the URLs use {tz} for it (filled by
     // static/js/mvtlayer.js), since Leaflet's GridLayer puts the map zoom in {z}.
     var tileBounds = cfg.bounds ? L.latLngBounds([[cfg.bounds[1], cfg.bounds[0]], [cfg.bounds[3], cfg.bounds[2]]]).pad(0.05) : undefined;
     function tileOptions(extra) {
