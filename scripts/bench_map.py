@@ -5,8 +5,8 @@ For each scale: loads the demo into a throwaway embedded cluster (never the user
 serves the app on loopback as `geo-service serve` does (waitress, 8 threads, in a process of
 its own), and measures in headless Chromium:
 
-* our page ``/`` (data fetched from the API: GeoJSON for areas and compounds, vector
-  tiles for dense layers, heat grids), and
+* our page ``/`` (data fetched from the API: vector tiles for compounds, outlines and
+  dense layers, heat grids), and
 * a naive folium page inlining the same default layers — the ones switched on when our
   page opens: the compound choropleth with its metric, street and community outlines,
   and the buildings (ours draws them from zoom 15 as tiles; a page without tiles has to
@@ -155,17 +155,10 @@ def serve_process(home: Path, naive_html: str) -> tuple[str, multiprocessing.Pro
     ready = ctx.Event()
     proc = ctx.Process(target=_serve_child, args=(str(home), port, naive_html, ready), daemon=True)
     proc.start()
-    if not ready.wait(120):
+    if not ready.wait(120):  # set once create_server has bound and is listening
         proc.terminate()
         raise RuntimeError("the benchmark's server did not start")
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):  # listening
-        try:
-            requests.get(base + "/login", timeout=5)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    return base, proc
+    return f"http://127.0.0.1:{port}", proc
 
 
 def measure_page(browser, url: str, ready_js: str | None, runs: int) -> dict:  # noqa: ANN001

@@ -176,8 +176,12 @@
       return t && t.namespaceURI === "http://www.w3.org/2000/svg";
     }
     function payload(hit, e) {
-      return { layer: { properties: hit.feature.properties }, latlng: e.latlng, originalEvent: e.originalEvent };
+      return { layer: { properties: hit.feature.properties }, latlng: e && e.latlng, originalEvent: e && e.originalEvent };
     }
+    d.leave = function (e) {  // the pointer left the hovered feature's layer (or the map)
+      if (d.over) { d.over.layer.fire("mouseout", payload(d.over, e)); d.over = null; }
+      map.getContainer().style.cursor = "";
+    };
     map.on("mousemove", function (e) {
       var hit = fromPath(e) ? null : find(e);
       var was = d.over;
@@ -187,10 +191,7 @@
       map.getContainer().style.cursor = hit ? "pointer" : "";
       if (hit) { hit.layer.fire("mouseover", payload(hit, e)); }
     });
-    map.on("mouseout", function (e) {
-      if (d.over) { d.over.layer.fire("mouseout", payload(d.over, e)); d.over = null; }
-      map.getContainer().style.cursor = "";
-    });
+    map.on("mouseout", d.leave);
     map.on("click", function (e) {
       var hit = fromPath(e) ? null : find(e);
       if (hit) { hit.layer.fire("click", payload(hit, e)); }
@@ -219,11 +220,7 @@
     onRemove: function (map) {
       var d = dispatcher(map), i = d.layers.indexOf(this);
       if (i >= 0) { d.layers.splice(i, 1); }
-      if (d.over && d.over.layer === this) {
-        this.fire("mouseout", { layer: { properties: d.over.feature.properties } });
-        d.over = null;
-        map.getContainer().style.cursor = "";
-      }
+      if (d.over && d.over.layer === this) { d.leave(); }
       L.GridLayer.prototype.onRemove.call(this, map);
     },
 

@@ -188,8 +188,9 @@
     // shows or hides its features (a restyle, no request). Only compounds take the pointer.
     var shown = { compounds: false, communities: false, streets: false };
     var streetsSeen = {};
+    function outlineOf(id) { return L.extend({ fill: false }, layerCfg[id].style); }
     function outlineStyle(id) {
-      var style = L.extend({ fill: false }, layerCfg[id].style);
+      var style = outlineOf(id);
       return function (p) {
         if (!shown[id]) { return null; }
         if (id === "streets") { streetsSeen[p.code] = true; }
@@ -249,15 +250,14 @@
     control.addOverlay(compoundsShown, "小区（专题着色）");
 
     // -- outlines -----------------------------------------------------------------
-    function outlineTiles(id, label, on) {
-      var l = layerCfg[id];
+    function outlineTiles(id, label) {  // off until switched on in the control
+      var l = layerCfg[id], style = outlineOf(id);
       var styles = {};
-      styles[id] = function () { return L.extend({ fill: false }, l.style); };
+      styles[id] = function () { return style; };
       var vg = L.GS.vectorTiles("/tiles/" + id + "/{tz}/{x}/{y}.pbf" + tileQuery, tileOptions({
         interactive: false, pane: "gs-areas", minZoom: l.minZoom, styles: styles
       }));
       control.addOverlay(vg, label + (l.minZoom ? "（" + l.minZoom + "级以上）" : ""));
-      if (on) { vg.addTo(map); }
       return vg;
     }
 
@@ -508,7 +508,7 @@
     }).catch(showError);
     areaToggle("streets", "街道边界", true);
     areaToggle("communities", "社区边界", true);
-    outlineTiles("grids", "网格", false);
+    outlineTiles("grids", "网格");
     getJSON("/api/kpis").then(renderKpis).catch(showError);
     if (window.GeoIndex) {  // issue 8: warning layers, index rankings
       GeoIndex.start(map, control, { chartUrl: cfg.chartUrl, getJSON: getJSON, showError: showError, mark: mark, esc: esc, selectCompound: selectCompound, compounds: compounds });
