@@ -230,11 +230,18 @@ def _basemap(settings: Settings) -> dict | None:
     }
 
 
-def _user_box(user: dict | None) -> str:
-    """Who is logged in, a link to the commissioner's page, and logout (a POST with the
-    session's CSRF token)."""
-    if not user:
-        return ""
+# Where the user's box goes: the rest of the page is the same for everyone with the same
+# scope, so it is built once (see routes.pages) and only this is filled in per request.
+USER_SLOT = "<!--gs-user-->"
+
+
+def with_user(html: str, user: dict) -> str:
+    """The page ``build_page`` made with the logged-in user's box in it: name, role, a link
+    to the commissioner's page, and logout (a POST with the session's CSRF token)."""
+    return html.replace(USER_SLOT, _user_box(user), 1)
+
+
+def _user_box(user: dict) -> str:
     return (
         f'<form class="gs-user" method="post" action="/logout">'
         f"<span>{escape(user['username'])} · {escape(user['role'])}</span> "
@@ -252,12 +259,12 @@ def build_page(
     years: list[int],
     categories: dict[str, str],
     classes: dict | None = None,
-    user: dict | None = None,
 ) -> str:
-    """HTML of the one-screen map. ``layer_list`` comes from the registry; nothing here
-    queries the database, and no data is inlined beyond this small configuration (and the
-    class breaks of the first choropleth metric, ``classes``, so the compounds can be
-    drawn without waiting for another request)."""
+    """HTML of the one-screen map, with ``USER_SLOT`` where the user's box goes
+    (``with_user``). ``layer_list`` comes from the registry; nothing here queries the
+    database, and no data is inlined beyond this small configuration (and the class breaks
+    of the first choropleth metric, ``classes``, so the compounds can be drawn without
+    waiting for another request)."""
     center = (
         [30.33, 120.15]
         if bounds is None
@@ -310,7 +317,7 @@ def build_page(
         folium.Element(
             PAGE.format(
                 title=escape(title),
-                user=_user_box(user),
+                user=USER_SLOT,
                 district=escape(district_name),
                 metric_options="".join(
                     f'<option value="{c["id"]}">{escape(c["label"])}</option>'

@@ -405,3 +405,29 @@ def test_the_petition_window_offers_every_year_with_petitions(client, demo_conn)
     html = client.get("/").get_data(as_text=True)
     offered = [int(y) for y in re.findall(r'<option value="year:(\d{4})">', html)]
     assert offered == sorted(years, reverse=True)
+
+
+def test_the_page_is_built_once_per_scope_but_the_user_box_is_each_users(
+    app, demo_engine, client
+) -> None:
+    """The page is kept a minute per scope; the name, role, patch link and CSRF token in
+    it are the requesting user's, never those of whoever made it first."""
+    from .conftest import add_user, logged_in
+
+    first = client.get("/").get_data(as_text=True)
+    users = [add_user(demo_engine, "district_leader"), add_user(demo_engine, "planner")]
+    boxes = []
+    for name in users:
+        c = logged_in(app, demo_engine, name)
+        html = c.get("/").get_data(as_text=True)
+        box = re.search(r'<form class="gs-user".*?</form>', html).group(0)
+        assert name in box and "<!--gs-user-->" not in html
+        token = re.search(r'name="csrf_token" value="([^"]+)"', box).group(1)
+        assert c.post("/logout", data={"csrf_token": token}).status_code == 303
+        boxes.append(box)
+        # everything but the box (and the nonces) is the page the first user got
+        strip = lambda h: re.sub(r'nonce="[^"]+"|<form class="gs-user".*?</form>', "", h)  # noqa: E731
+        assert strip(html) == strip(first)
+    assert "区领导" in boxes[0] and 'href="/patch"' in boxes[0]
+    assert 'href="/patch"' not in boxes[1]
+    assert boxes[0] != boxes[1]

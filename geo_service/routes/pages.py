@@ -9,9 +9,9 @@ import layers
 
 from .. import accounts, enums, queries, security
 from ..db import get_db
-from ..mapbuilder import CHOROPLETH_METRICS, build_page
+from ..mapbuilder import CHOROPLETH_METRICS, build_page, with_user
 from .dossier import dossier_for, outline
-from .maps import compound_figures, metric_classes, now
+from .maps import compound_figures, memo, metric_classes, now
 
 bp = Blueprint("pages", __name__)
 
@@ -26,20 +26,27 @@ def _user() -> dict:
     }
 
 
+# The page minus the user's box, per scope: building it (folium compiles its templates
+# afresh each time) and its three queries cost more than the rest of the request.
+_PAGE_TTL = 60.0
+
+
 @bp.get("/")
 def overview() -> Response:
-    conn = get_db()
-    district = queries.district(conn)
-    html = build_page(
-        list(layers.REGISTRY.values()),
-        current_app.config["GEO_SETTINGS"],
-        district_name=district["name"] if district else current_app.config["DISTRICT_NAME"],
-        bounds=district["bbox"] if district else None,
-        years=queries.petition_years(conn),
-        categories=layers.REGISTRY["complaints"].field("category").vocabulary or {},
-        classes=metric_classes(CHOROPLETH_METRICS[0]["id"]),
-        user=_user(),
-    )
+    def build() -> str:
+        conn = get_db()
+        district = queries.district(conn)
+        return build_page(
+            list(layers.REGISTRY.values()),
+            current_app.config["GEO_SETTINGS"],
+            district_name=district["name"] if district else current_app.config["DISTRICT_NAME"],
+            bounds=district["bbox"] if district else None,
+            years=queries.petition_years(conn),
+            categories=layers.REGISTRY["complaints"].field("category").vocabulary or {},
+            classes=metric_classes(CHOROPLETH_METRICS[0]["id"]),
+        )
+
+    html = with_user(memo(("page",), _PAGE_TTL, build), _user())
     return Response(security.add_nonce(html), mimetype="text/html")
 
 
