@@ -38,7 +38,7 @@ def overview() -> Response:
         district = queries.district(conn)
         return build_page(
             list(layers.REGISTRY.values()),
-            current_app.config["GEO_SETTINGS"],
+            settings,
             district_name=district["name"] if district else current_app.config["DISTRICT_NAME"],
             bounds=district["bbox"] if district else None,
             years=queries.petition_years(conn),
@@ -46,7 +46,10 @@ def overview() -> Response:
             classes=metric_classes(CHOROPLETH_METRICS[0]["id"]),
         )
 
-    html = with_user(memo(("page",), _PAGE_TTL, build), _user())
+    # per app's settings too (the basemap and CRS are in the page): two apps may share a
+    # database, as the tests' GCJ-02 app does
+    settings = current_app.config["GEO_SETTINGS"]
+    html = with_user(memo(("page", settings), _PAGE_TTL, build), _user())
     return Response(security.add_nonce(html), mimetype="text/html")
 
 
