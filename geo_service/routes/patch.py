@@ -32,9 +32,10 @@ def _may_use_the_patch() -> None:
 
 def _compound_arg() -> int | None:
     """The optional ``compound`` parameter: a visible compound's id, else 404."""
-    raw = request.args.get("compound", "").strip()
-    if not raw:
+    raw = request.args.get("compound", "")
+    if raw == "":  # absent or empty: no compound; whitespace alone is not an id
         return None
+    raw = raw.strip()
     if not re.fullmatch(r"[0-9]{1,9}", raw):  # not isdigit(): int("²") raises
         raise BadParameter("compound", "expected a compound id (a positive integer)")
     return _visible(int(raw))
