@@ -431,3 +431,45 @@ def test_the_page_is_built_once_per_scope_but_the_user_box_is_each_users(
     assert "区领导" in boxes[0] and 'href="/patch"' in boxes[0]
     assert 'href="/patch"' not in boxes[1]
     assert boxes[0] != boxes[1]
+
+
+def test_memo_holds_up_only_its_own_key_and_drops_expired_entries(app, monkeypatch) -> None:  # noqa: ANN001
+    """A slow computation (a hot-spot run) does not stall other keys (the page, the KPIs);
+    requests for its own key wait for it and get its result; minute-keyed entries that
+    have expired are dropped."""
+    import threading
+
+    from geo_service.routes import maps
+
+    monkeypatch.setattr(maps, "scope_key", lambda: ("test-scope",))
+    monkeypatch.setattr(maps, "_memo_cache", {})
+    monkeypatch.setattr(maps, "_memo_key_locks", {})
+    release, started = threading.Event(), threading.Event()
+    calls: list[str] = []
+    results: list[str] = []
+
+    def slow() -> str:
+        calls.append("slow")
+        started.set()
+        assert release.wait(20)
+        return "slow result"
+
+    def ask_slow() -> None:
+        with app.app_context():
+            results.append(maps.memo(("slow",), 60, slow))
+
+    threads = [threading.Thread(target=ask_slow) for _ in range(2)]
+    threads[0].start()
+    assert started.wait(20)
+    threads[1].start()
+    with app.app_context():
+        # answered while the slow key is still being computed
+        assert maps.memo(("fast",), 60, lambda: "fast result") == "fast result"
+        assert threads[0].is_alive()
+        release.set()
+        for t in threads:
+            t.join(20)
+        assert results == ["slow result", "slow result"] and calls == ["slow"]
+        for minute in range(5):  # keys of the minute, already expired when the next comes
+            maps.memo(("spikes", minute), 0, lambda: "rows")
+        assert [k[-1] for k in maps._memo_cache if k[-2:-1] == ("spikes",)] == [4]

@@ -101,20 +101,37 @@ def scope_key() -> tuple:
     return accounts.current_principal().scope.key()
 
 
-_memo_cache: dict[tuple, tuple[float, object]] = {}
-_memo_lock = threading.Lock()
+_memo_cache: dict[tuple, tuple[float, object]] = {}  # key -> (expires, result)
+_memo_key_locks: dict[tuple, threading.Lock] = {}
+_memo_lock = threading.Lock()  # guards the two dicts, never held while computing
 
 
 def memo(key: tuple, ttl: float, compute: Callable[[], T]) -> T:
     """``compute()`` kept ``ttl`` seconds per database, scope and ``key`` (under row-level
-    security a result covers only what the caller may see)."""
+    security a result covers only what the caller may see). Concurrent requests for one
+    key wait for a single computation; other keys are not held up by it (a Gi* hot-spot
+    run of 999 permutations must not stall the page or the KPIs). Expired entries are dropped when
+    one is stored, so keys of the minute (spikes, KPIs) do not pile up."""
     full = (current_app.extensions["geo_engine"].url, scope_key(), *key)
     with _memo_lock:
         hit = _memo_cache.get(full)
-        if hit is not None and time.monotonic() - hit[0] < ttl:
+        if hit is not None and time.monotonic() < hit[0]:
+            return hit[1]  # type: ignore[return-value]
+        key_lock = _memo_key_locks.setdefault(full, threading.Lock())
+    with key_lock:
+        hit = _memo_cache.get(full)  # made while this request waited for the key
+        if hit is not None and time.monotonic() < hit[0]:
             return hit[1]  # type: ignore[return-value]
         result = compute()
-        _memo_cache[full] = (time.monotonic(), result)
+        with _memo_lock:
+            t = time.monotonic()
+            for k in [k for k, (expires, _) in _memo_cache.items() if expires <= t]:
+                del _memo_cache[k]
+                lock = _memo_key_locks.get(k)
+                if lock is not None and not lock.locked():  # else being recomputed now
+                    del _memo_key_locks[k]
+            _memo_cache[full] = (t + ttl, result)
+            _memo_key_locks.setdefault(full, key_lock)
         return result
 
 
