@@ -33,6 +33,10 @@ _PAGE_TTL = 60.0
 
 @bp.get("/")
 def overview() -> Response:
+    # per app's settings too (the basemap and CRS are in the page): two apps may share a
+    # database, as the tests' GCJ-02 app does
+    settings = current_app.config["GEO_SETTINGS"]
+
     def build() -> str:
         conn = get_db()
         district = queries.district(conn)
@@ -46,9 +50,6 @@ def overview() -> Response:
             classes=metric_classes(CHOROPLETH_METRICS[0]["id"]),
         )
 
-    # per app's settings too (the basemap and CRS are in the page): two apps may share a
-    # database, as the tests' GCJ-02 app does
-    settings = current_app.config["GEO_SETTINGS"]
     html = with_user(memo(("page", settings), _PAGE_TTL, build), _user())
     return Response(security.add_nonce(html), mimetype="text/html")
 
