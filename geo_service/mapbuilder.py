@@ -191,20 +191,20 @@ def _tile_preload(
 
 class _OneScreen(JSCSSMixin, MacroElement):
     """Loads the page's scripts after Leaflet and calls GeoService.start(map) once folium
-    has created the map."""
+    has created the map. gcj02.js (L.CRS.GCJ02) only on a GCJ-02 map; Leaflet.heat is
+    loaded by onescreen.js when a heat overlay is first switched on (``heatUrl``)."""
 
     _template = Template(
         "{% macro script(this, kwargs) %}GeoService.start({{ this._parent.get_name() }});{% endmacro %}"
     )
 
-    def __init__(self) -> None:
+    def __init__(self, gcj02: bool) -> None:
         super().__init__()
         self._name = "OneScreen"
         self.default_js = [
-            ("leaflet_heat", vendor_url("leaflet.heat", "dist/leaflet-heat.js")),
             ("pbf", vendor_url("pbf", "dist/pbf.js")),
             ("mvtlayer", "/static/js/mvtlayer.js"),
-            ("gcj02", "/static/js/gcj02.js"),
+            *([("gcj02", "/static/js/gcj02.js")] if gcj02 else []),
             ("onescreen", "/static/js/onescreen.js"),
             ("geoindex", "/static/js/geoindex.js"),
         ]
@@ -341,6 +341,8 @@ def build_page(
         "tileZoomOffset": TILE_ZOOM_OFFSET,
         # issue 8's radar and trend charts: loaded when a compound panel first opens
         "chartUrl": vendor_url("chart.js", "dist/chart.umd.js"),
+        # the heat overlays' library: loaded when one is first switched on
+        "heatUrl": vendor_url("leaflet.heat", "dist/leaflet-heat.js"),
         "layers": [
             {
                 "id": layer.id,
@@ -358,5 +360,5 @@ def build_page(
             f'<script id="gs-config" type="application/json">{escape(json.dumps(config, ensure_ascii=False), quote=False)}</script>'
         )
     )
-    m.add_child(_OneScreen())
+    m.add_child(_OneScreen(settings.gcj02))
     return root.render()

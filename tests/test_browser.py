@@ -88,10 +88,12 @@ def test_one_screen_map(
     page.close()
 
 
-def test_page_preloads_what_it_uses_and_defers_charts(browser: LoggedIn, live_server: str) -> None:
+def test_page_preloads_what_it_uses_and_defers_the_rest(browser: LoggedIn, live_server: str) -> None:
     """The API calls made on every opening start from link rel=preload and are used, each
     fetched once (a preload the page does not take costs a second request and a console
-    warning); Chart.js is not loaded until a compound panel needs it."""
+    warning); Chart.js is not loaded until a compound panel needs it, Leaflet.heat not
+    until a heat overlay is switched on (once, however often), and gcj02.js not at all on
+    a Web Mercator map."""
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     paths: list[str] = []
     warnings: list[str] = []
@@ -107,7 +109,16 @@ def test_page_preloads_what_it_uses_and_defers_charts(browser: LoggedIn, live_se
     for url in PRELOAD:
         assert paths.count(url.lstrip("/")) == 1, (url, paths)
     assert not [p for p in paths if "chart.js" in p]
+    assert not [p for p in paths if "leaflet-heat" in p or "gcj02" in p]
     assert not [w for w in warnings if "preload" in w]
+    control = page.locator(".leaflet-control-layers")
+    for label, layer in (("信访热力", "petitions"), ("加装电梯热力", "elevator_retrofits")):
+        control.get_by_text(label, exact=True).click()
+        page.wait_for_function(
+            f"() => Number(document.body.dataset.heat_{layer}_cells) > 0", timeout=15_000
+        )
+    assert page.locator("canvas.leaflet-heatmap-layer").count() == 2
+    assert len([p for p in paths if "leaflet-heat" in p]) == 1
     page.close()
 
 
@@ -287,7 +298,7 @@ def test_overlays_sit_on_gcj02_basemap_tiles(browser: LoggedIn, gcj_server: str)
              const c = L.CRS.EPSG3857.latLngToPoint(L.latLng({lat}, {lon}), 18);
              return [a.distanceTo(b), a.distanceTo(c)]; }})()"""
     )
-    assert page.evaluate(f"{MAP}.options.crs.code") == "GCJ02"
+    assert page.evaluate(f"{MAP}.options.crs.code") == "GCJ02"  # gcj02.js is loaded
     assert err < 0.5  # pixels at zoom 18 (~0.3 m)
     assert shift > 500  # the GCJ-02 shift itself is hundreds of metres
     # The inverse round-trips too (clicks land on the right feature).

@@ -168,19 +168,8 @@
   // -- compound panel: radar of the five dimensions and the quarterly trend --------------------
   // Chart.js (~200 kB) is only needed once a compound panel opens: loaded then, not with the
   // page, so it does not hold up the map's first view.
-  var chartLoading = null;
   function loadChart() {
-    if (window.Chart) { return Promise.resolve(); }
-    if (!chartLoading) {
-      chartLoading = new Promise(function (resolve, reject) {
-        var s = document.createElement("script");
-        s.src = ctx.chartUrl;
-        s.onload = resolve;
-        s.onerror = function () { chartLoading = null; reject(new Error("Chart.js 未能加载")); };
-        document.head.appendChild(s);
-      });
-    }
-    return chartLoading;
+    return window.Chart ? Promise.resolve() : ctx.loadScript(ctx.chartUrl);
   }
 
   function panel(compoundId, container) {

@@ -38,6 +38,20 @@
       return r.json();
     });
   }
+  // A script loaded once, when first needed (CSP allows same-origin scripts).
+  var loading = {};
+  function loadScript(url) {
+    if (!loading[url]) {
+      loading[url] = new Promise(function (resolve, reject) {
+        var s = document.createElement("script");
+        s.src = url;
+        s.onload = resolve;
+        s.onerror = function () { delete loading[url]; reject(new Error(url + " 未能加载")); };
+        document.head.appendChild(s);
+      });
+    }
+    return loading[url];
+  }
   function mark(key, value) { document.body.dataset[key] = String(value); }
   function showError(err) {
     var box = $("gs-error");
@@ -262,8 +276,28 @@
     }
 
     // -- heat overlays ------------------------------------------------------------------
+    // Leaflet.heat is loaded when a heat overlay is first switched on, not with the page:
+    // both are off when it opens. Until then the overlay in the layer control is a stand-in
+    // that adds the heat layer to the map once the library and the grid have come.
+    var HeatOverlay = L.Layer.extend({
+      initialize: function (options) { this._options = options; this._cells = []; this._heat = null; },
+      onAdd: function (map) {
+        var self = this;
+        loadScript(cfg.heatUrl).then(function () {
+          if (self._map !== map) { return; }  // switched off meanwhile
+          self._heat = self._heat || L.heatLayer(self._cells, self._options);
+          map.addLayer(self._heat);
+        }).catch(showError);
+      },
+      onRemove: function (map) { if (this._heat) { map.removeLayer(this._heat); } },
+      setGrid: function (options, cells) {
+        L.extend(this._options, options);
+        this._cells = cells;
+        if (this._heat) { this._heat.setOptions(options); this._heat.setLatLngs(cells); }
+      }
+    });
     function heatOverlay(id, label, params, gradient) {
-      var heat = L.heatLayer([], { radius: 22, blur: 18, minOpacity: 0.25, gradient: gradient });
+      var heat = new HeatOverlay({ radius: 22, blur: 18, minOpacity: 0.25, gradient: gradient });
       var seq = 0;
       function refresh() {
         if (!map.hasLayer(heat)) { return; }
@@ -271,10 +305,10 @@
         var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); });
         var url = "/api/heat/" + id + "?bbox=" + bbox.join(",") + "&zoom=" + map.getZoom() + "&" + params();
         var mine = ++seq;
-        getJSON(url).then(function (g) {
+        Promise.all([getJSON(url), loadScript(cfg.heatUrl)]).then(function (got) {
+          var g = got[0];
           if (mine !== seq) { return; }
-          heat.setOptions({ max: Math.max(1, g.max), maxZoom: map.getZoom() });
-          heat.setLatLngs(g.cells);
+          heat.setGrid({ max: Math.max(1, g.max), maxZoom: map.getZoom() }, g.cells);
           mark("heat_" + id + "_cells", g.cells.length);
           mark("heat_" + id + "_sum", g.cells.reduce(function (s, c) { return s + c[2]; }, 0));
           mark("heat_" + id + "_window", g.from + "/" + g.to);
@@ -511,7 +545,7 @@
     outlineTiles("grids", "网格");
     getJSON("/api/kpis").then(renderKpis).catch(showError);
     if (window.GeoIndex) {  // issue 8: warning layers, index rankings
-      GeoIndex.start(map, control, { chartUrl: cfg.chartUrl, getJSON: getJSON, showError: showError, mark: mark, esc: esc, selectCompound: selectCompound, compounds: compounds });
+      GeoIndex.start(map, control, { chartUrl: cfg.chartUrl, loadScript: loadScript, getJSON: getJSON, showError: showError, mark: mark, esc: esc, selectCompound: selectCompound, compounds: compounds });
     }
     control.addTo(map);
   }
