@@ -277,8 +277,8 @@
 
     // -- heat overlays ------------------------------------------------------------------
     // Leaflet.heat is loaded when a heat overlay is first switched on, not with the page:
-    // both are off when it opens. Until then the overlay in the layer control is a stand-in
-    // that adds the heat layer to the map once the library and the grid have come.
+    // both are off when it opens. The overlay in the layer control stands in for the heat
+    // layer: switched on, it loads the library (once) and then adds the heat layer.
     var HeatOverlay = L.Layer.extend({
       initialize: function (options) { this._options = options; this._cells = []; this._heat = null; },
       onAdd: function (map) {
