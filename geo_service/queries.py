@@ -174,6 +174,31 @@ CAPTAIN_SYSTEM_SHARE = (
 )
 
 
+# Tables written by logins and requests themselves; no cached answer of the map is made
+# of them, so writing them does not change data_version().
+UNCACHED_TABLES = ("account", "alembic_version", "api_token", "audit_log", "login_attempt",
+                   "login_session")  # fmt: skip
+
+
+def data_version(conn: sa.Connection) -> tuple | None:
+    """A token that changes when rows of any table but UNCACHED_TABLES are inserted,
+    updated or deleted, or a table is truncated: the sums of PostgreSQL's per-table row
+    counters (moved when the writing transaction has ended, within seconds) and of the
+    tables' file numbers (TRUNCATE gives a table a new file). None when the server does
+    not count (track_counts off): then nothing can be known unchanged."""
+    row = conn.execute(
+        sa.text(
+            "SELECT current_setting('track_counts')::bool, "
+            "coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::bigint, "
+            "coalesce(sum(pg_relation_filenode(relid)::bigint), 0)::bigint, count(*) "
+            "FROM pg_stat_user_tables "
+            "WHERE schemaname = current_schema() AND relname <> ALL(:skip)"
+        ),
+        {"skip": list(UNCACHED_TABLES)},
+    ).one()
+    return tuple(row[1:]) if row[0] else None
+
+
 def compound_metrics(conn: sa.Connection, now: dt.datetime) -> list[dict]:
     """Per-compound figures for the choropleth, the compound panel and the KPIs."""
     rows = conn.execute(sa.text(_COMPOUND_METRICS_SQL), {"now": now})

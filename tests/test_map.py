@@ -3,6 +3,7 @@ caching headers and parameter errors."""
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import math
 import re
@@ -381,12 +382,12 @@ def test_a_failed_background_refresh_keeps_the_stale_figures(caplog) -> None:
 
     key = ("test-refresh-failure",)
     stale = maps.Figures([{"id": 1, "bbox": [120.1, 30.2, 120.2, 30.3]}])
-    maps._metrics_cache[key] = (0.0, stale)
+    maps._metrics_cache[key] = (0.0, None, stale)
     maps._refreshing.add(key)
     unreachable = sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=2")
     try:
-        maps._refresh_metrics(db.ScopedEngine(unreachable, {}), key, NOW)
-        assert maps._metrics_cache[key] == (0.0, stale)
+        maps._refresh_metrics(db.ScopedEngine(unreachable, {}), key, NOW, None)
+        assert maps._metrics_cache[key] == (0.0, None, stale)
         assert key not in maps._refreshing
         assert "recomputing the compound figures failed" in caplog.text
     finally:
@@ -436,7 +437,7 @@ def test_the_page_is_built_once_per_scope_but_the_user_box_is_each_users(
 def test_memo_holds_up_only_its_own_key_and_drops_expired_entries(app, monkeypatch) -> None:  # noqa: ANN001
     """A slow computation (a hot-spot run) does not stall other keys (the page, the KPIs);
     requests for its own key wait for it and get its result; minute-keyed entries that
-    have expired are dropped."""
+    have long expired are dropped."""
     import threading
 
     from geo_service.routes import maps
@@ -444,6 +445,7 @@ def test_memo_holds_up_only_its_own_key_and_drops_expired_entries(app, monkeypat
     monkeypatch.setattr(maps, "scope_key", lambda: ("test-scope",))
     monkeypatch.setattr(maps, "_memo_cache", {})
     monkeypatch.setattr(maps, "_memo_key_locks", {})
+    monkeypatch.setattr(maps, "_MEMO_KEEP", 0.0)
     release, started = threading.Event(), threading.Event()
     calls: list[str] = []
     results: list[str] = []
@@ -473,3 +475,57 @@ def test_memo_holds_up_only_its_own_key_and_drops_expired_entries(app, monkeypat
         for minute in range(5):  # keys of the minute, already expired when the next comes
             maps.memo(("spikes", minute), 0, lambda: "rows")
         assert [k[-1] for k in maps._memo_cache if k[-2:-1] == ("spikes",)] == [4]
+
+
+def test_cached_answers_are_kept_past_their_time_until_the_rows_change(
+    app, demo_engine, monkeypatch
+) -> None:  # noqa: ANN001
+    """A memoised answer (page, KPIs, rankings) or tile past its time to live is served
+    again, not made again, while no table it could be made of has changed; a write to
+    such a table (committed) has it made again, a login's write does not."""
+    import time
+
+    import sqlalchemy as sa
+
+    from geo_service.routes import maps
+
+    monkeypatch.setattr(maps, "scope_key", lambda: ("test-scope",))
+    monkeypatch.setattr(maps, "_memo_cache", {})
+    monkeypatch.setattr(maps, "_memo_key_locks", {})
+    monkeypatch.setattr(maps, "_tile_cache", maps._TileCache(size=16, ttl=0.0))
+    made: list[int] = []
+
+    def compute() -> int:
+        made.append(1)
+        return len(made)
+
+    def write(sql: str) -> None:  # its row counts reach the statistics when it commits
+        with demo_engine.begin() as conn:
+            conn.execute(sa.text(sql))
+            conn.execute(sa.text("SELECT pg_stat_force_next_flush()"))
+
+    def asked_until(n: int) -> int:  # the statistics may lag the commit a little
+        deadline = time.monotonic() + 10
+        while True:
+            maps._versions.clear()
+            got = maps.memo(("answer",), 0, compute)
+            if got >= n or time.monotonic() > deadline:
+                return got
+            time.sleep(0.2)
+
+    with app.app_context():
+        assert maps.memo(("answer",), 0, compute) == 1
+        maps._tile_cache.put(("tile",), maps.data_version(), (b"tile", None))
+        for _ in range(3):  # expired at once (ttl 0), but the rows are the same
+            maps._versions.clear()
+            assert maps.memo(("answer",), 0, compute) == 1
+            assert maps._tile_cache.get(("tile",)) == (b"tile", None)
+        write("UPDATE account SET username = username")  # logins write these: no change
+        maps._versions.clear()
+        assert maps.memo(("answer",), 0, compute) == 1
+        write("UPDATE compound SET name = name WHERE id = (SELECT min(id) FROM compound)")
+        assert asked_until(2) == 2
+        assert maps._tile_cache.get(("tile",)) is None
+        assert maps.memo(("answer",), 0, compute) == 2
+        monkeypatch.setitem(app.config, "FIXED_NOW", NOW + dt.timedelta(days=1))
+        assert maps.memo(("answer",), 0, compute) == 3  # the day moves the 12-month windows

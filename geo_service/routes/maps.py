@@ -74,12 +74,15 @@ class Figures(list):
         self.by_id = {m["id"]: m for m in rows}
 
 
-_metrics_cache: dict[object, tuple[float, Figures]] = {}
+# (scope's database, scope) -> (checked at, version made from, figures)
+_metrics_cache: dict[object, tuple[float, tuple | None, Figures]] = {}
 _metrics_lock = threading.Lock()
 _refreshing: set[object] = set()
 
 
-def _refresh_metrics(engine: db.ScopedEngine, key: object, at: dt.datetime) -> None:
+def _refresh_metrics(
+    engine: db.ScopedEngine, key: object, at: dt.datetime, version: tuple | None
+) -> None:
     try:
         with engine.connect() as conn:
             # One core at most: the aggregation grows with the data (seconds at city scale)
@@ -88,7 +91,7 @@ def _refresh_metrics(engine: db.ScopedEngine, key: object, at: dt.datetime) -> N
             conn.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
             metrics = Figures(queries.compound_metrics(conn, at))
         with _metrics_lock:
-            _metrics_cache[key] = (time.monotonic(), metrics)
+            _metrics_cache[key] = (time.monotonic(), version, metrics)
     except sa.exc.DBAPIError as e:  # the stale copy stays; a later request tries again
         log.warning("recomputing the compound figures failed: %s", e.orig or e)
     finally:
@@ -101,60 +104,105 @@ def scope_key() -> tuple:
     return accounts.current_principal().scope.key()
 
 
-_memo_cache: dict[tuple, tuple[float, object]] = {}  # key -> (expires, result)
+_versions: dict[object, tuple[float, tuple | None]] = {}  # database -> (read at, version)
+_VERSION_TTL = 1.0
+
+
+def _db_version() -> tuple | None:
+    """The tables' row counters (queries.data_version, read at most once a second per
+    database) and the date, since the 12-month windows move with it; None: unknown."""
+    engine = current_app.extensions["geo_engine"]
+    t = time.monotonic()
+    hit = _versions.get(engine.url)
+    if hit is None or t - hit[0] >= _VERSION_TTL:
+        with engine.connect() as conn:
+            hit = (t, queries.data_version(conn))
+        _versions[engine.url] = hit
+    return None if hit[1] is None else (*hit[1], now().date())
+
+
+def data_version() -> tuple | None:
+    """What a cached answer is made of, as of now: the rows (_db_version) and the version
+    of the scope's compound figures in use, which a background refresh replaces after the
+    rows (an answer made in between is made again once the new figures are in). An answer
+    past its time to live is kept another one while this has not changed since it was
+    made (None: unknown, so it is made again)."""
+    rows = _db_version()
+    if rows is None:
+        return None
+    figures = _metrics_cache.get((current_app.extensions["geo_engine"].url, scope_key()))
+    return rows, figures[1] if figures else None
+
+
+# key -> (expires, version made from, result)
+_memo_cache: dict[tuple, tuple[float, tuple | None, object]] = {}
 _memo_key_locks: dict[tuple, threading.Lock] = {}
 _memo_lock = threading.Lock()  # guards the two dicts, never held while computing
+_MEMO_KEEP = 3600.0  # how long an expired entry is kept for data_version() to vouch for
 
 
 def memo(key: tuple, ttl: float, compute: Callable[[], T]) -> T:
     """``compute()`` kept ``ttl`` seconds per database, scope and ``key`` (under row-level
-    security a result covers only what the caller may see). Concurrent requests for one
-    key wait for a single computation; other keys are not held up by it (a Gi* hot-spot
-    run of 999 permutations must not stall the page or the KPIs). Expired entries are dropped when
-    one is stored, so keys of the minute (spikes, KPIs) do not pile up."""
+    security a result covers only what the caller may see), and another ``ttl`` each time
+    it is asked for again while no table it could be made of has changed (data_version):
+    the first visitor after a quiet spell does not wait for the page, the KPIs and the
+    rankings to be made again from the same rows. Concurrent requests for one key wait for
+    a single computation; other keys are not held up by it (a Gi* hot-spot run of 999
+    permutations must not stall the page or the KPIs). Entries expired over _MEMO_KEEP
+    ago are dropped when one is stored, so keys of the minute (spikes, KPIs) do not pile up."""
     full = (current_app.extensions["geo_engine"].url, scope_key(), *key)
     with _memo_lock:
         hit = _memo_cache.get(full)
         if hit is not None and time.monotonic() < hit[0]:
-            return hit[1]  # type: ignore[return-value]
+            return hit[2]  # type: ignore[return-value]
         key_lock = _memo_key_locks.setdefault(full, threading.Lock())
     with key_lock:
         hit = _memo_cache.get(full)  # made while this request waited for the key
         if hit is not None and time.monotonic() < hit[0]:
-            return hit[1]  # type: ignore[return-value]
-        result = compute()
+            return hit[2]  # type: ignore[return-value]
+        version = data_version()  # before computing: a change meanwhile is seen next time
+        if hit is not None and version is not None and hit[1] == version:
+            result = hit[2]
+        else:
+            result = compute()
         with _memo_lock:
             t = time.monotonic()
-            for k in [k for k, (expires, _) in _memo_cache.items() if expires <= t]:
+            for k in [k for k, (expires, _, _) in _memo_cache.items() if expires <= t - _MEMO_KEEP]:
                 del _memo_cache[k]
                 lock = _memo_key_locks.get(k)
                 if lock is not None and not lock.locked():  # else being recomputed now
                     del _memo_key_locks[k]
-            _memo_cache[full] = (t + ttl, result)
+            _memo_cache[full] = (t + ttl, version, result)
             _memo_key_locks.setdefault(full, key_lock)
-        return result
+        return result  # type: ignore[return-value]
 
 
 def cached_metrics() -> Figures:
-    """Per-compound figures, recomputed at most once a minute per database and scope (the
-    figures count only rows the principal may see): the page, the
-    KPIs, the compound tiles and the panel all read them, and the 12-month windows barely
-    move in a minute. The first computation blocks (concurrent requests wait for it);
+    """Per-compound figures, checked at most once a minute per database and scope (the
+    figures count only rows the principal may see): the page, the KPIs, the compound
+    tiles and the panel all read them. They are made again only when rows have changed
+    or the day has (_db_version): an idle district's (or city's) aggregation is not
+    repeated every minute. The first computation blocks (concurrent requests wait for it);
     after that a stale copy is served while one background thread recomputes, so no
-    request waits for the whole district's (or city's) aggregation."""
+    request waits for the whole aggregation."""
     engine = db.request_engine()
     key = (engine.url, scope_key())
     with _metrics_lock:
         hit = _metrics_cache.get(key)
         if hit is None:
-            hit = (time.monotonic(), Figures(queries.compound_metrics(get_db(), now())))
+            version = _db_version()
+            hit = (time.monotonic(), version, Figures(queries.compound_metrics(get_db(), now())))
             _metrics_cache[key] = hit
         elif time.monotonic() - hit[0] >= _METRICS_TTL and key not in _refreshing:
-            _refreshing.add(key)
-            threading.Thread(
-                target=_refresh_metrics, args=(engine, key, now()), daemon=True
-            ).start()
-        return hit[1]
+            version = _db_version()
+            if version is not None and version == hit[1]:
+                _metrics_cache[key] = (time.monotonic(), version, hit[2])  # still true
+            else:
+                _refreshing.add(key)
+                threading.Thread(
+                    target=_refresh_metrics, args=(engine, key, now(), version), daemon=True
+                ).start()
+        return hit[2]
 
 
 def metrics_in_tile(z: int, x: int, y: int) -> list[dict]:
@@ -215,25 +263,36 @@ def compound_summary(compound_id: int) -> Response:
 
 
 class _TileCache:
-    """Encoded tiles kept for TILE_TTL seconds (at most TILE_CACHE_SIZE), the way a tile
-    server caches: compound tiles carry the per-minute metrics, so they expire with them."""
+    """Encoded tiles (at most TILE_CACHE_SIZE) kept TILE_TTL seconds, and another TILE_TTL
+    each time one is asked for while data_version() has not changed since it was made:
+    compound tiles carry the figures, so they are made again when new figures are in."""
 
     def __init__(self, size: int, ttl: float) -> None:
         self.size, self.ttl = size, ttl
-        self._data: OrderedDict[tuple, tuple[float, tuple[bytes, bytes | None]]] = OrderedDict()
+        self._data: OrderedDict[tuple, tuple[float, tuple | None, tuple[bytes, bytes | None]]] = (
+            OrderedDict()
+        )
         self._lock = threading.Lock()
 
     def get(self, key: tuple) -> tuple[bytes, bytes | None] | None:
         with self._lock:
             hit = self._data.get(key)
-            if hit is None or time.monotonic() - hit[0] >= self.ttl:
+        if hit is None:
+            return None
+        if time.monotonic() - hit[0] >= self.ttl:
+            version = data_version()
+            if version is None or version != hit[1]:
                 return None
-            self._data.move_to_end(key)
-            return hit[1]
+            self.put(key, version, hit[2])
+        else:
+            with self._lock:
+                if key in self._data:
+                    self._data.move_to_end(key)
+        return hit[2]
 
-    def put(self, key: tuple, body: tuple[bytes, bytes | None]) -> None:
+    def put(self, key: tuple, version: tuple | None, body: tuple[bytes, bytes | None]) -> None:
         with self._lock:
-            self._data[key] = (time.monotonic(), body)
+            self._data[key] = (time.monotonic(), version, body)
             self._data.move_to_end(key)
             while len(self._data) > self.size:
                 self._data.popitem(last=False)
@@ -366,6 +425,7 @@ def _tile(
            tuple(sorted(filters.items())))  # fmt: skip
     hit = _tile_cache.get(key)
     if hit is None:
+        version = data_version()  # before making it: a change meanwhile is seen next time
         if layer_id in queries.TILE_BUNDLES:
             body = b"".join(
                 _tile(part, z, x, y, offset, {})[0] for part in queries.TILE_BUNDLES[layer_id]
@@ -376,5 +436,5 @@ def _tile(
             body = queries.vector_tile(get_db(), layer_id, z, x, y, offset, **filters)
         # compressed once, when made: a dense building tile costs more to gzip than to serve
         hit = (body, gzip.compress(body, compresslevel=6, mtime=0) if len(body) >= 1024 else None)
-        _tile_cache.put(key, hit)
+        _tile_cache.put(key, version, hit)
     return hit
