@@ -174,29 +174,32 @@ CAPTAIN_SYSTEM_SHARE = (
 )
 
 
-# Tables written by logins and requests themselves; no cached answer of the map is made
-# of them, so writing them does not change data_version().
+# Tables written by logins and requests themselves (a commissioner's page records the
+# visit); no cached answer of the map is made of them, so writing them does not change
+# data_version().
 UNCACHED_TABLES = ("account", "alembic_version", "api_token", "audit_log", "login_attempt",
-                   "login_session")  # fmt: skip
+                   "login_session", "patch_visit")  # fmt: skip
 
 
 def data_version(conn: sa.Connection) -> tuple | None:
-    """A token that changes when rows of any table but UNCACHED_TABLES are inserted,
-    updated or deleted, or a table is truncated: the sums of PostgreSQL's per-table row
-    counters (moved when the writing transaction has ended, within seconds) and of the
-    tables' file numbers (TRUNCATE gives a table a new file). None when the server does
-    not count (track_counts off): then nothing can be known unchanged."""
+    """A token that changes when rows of any table (schema ``public``) but UNCACHED_TABLES
+    are inserted, updated or deleted, or a table is truncated: the sums of PostgreSQL's
+    per-table row counters (moved when the writing transaction has ended, within seconds)
+    and of the tables' file numbers (TRUNCATE gives a table a new file), with the server's
+    start and the statistics' last reset (either zeroes the counters). None when it cannot
+    tell: the server does not count (track_counts off) or no table is seen."""
     row = conn.execute(
         sa.text(
-            "SELECT current_setting('track_counts')::bool, "
+            "SELECT current_setting('track_counts')::bool, count(*), "
             "coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::bigint, "
-            "coalesce(sum(pg_relation_filenode(relid)::bigint), 0)::bigint, count(*) "
-            "FROM pg_stat_user_tables "
-            "WHERE schemaname = current_schema() AND relname <> ALL(:skip)"
+            "coalesce(sum(pg_relation_filenode(relid)::bigint), 0)::bigint, "
+            "pg_postmaster_start_time(), "
+            "(SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()) "
+            "FROM pg_stat_user_tables WHERE schemaname = 'public' AND relname <> ALL(:skip)"
         ),
         {"skip": list(UNCACHED_TABLES)},
     ).one()
-    return tuple(row[1:]) if row[0] else None
+    return tuple(row[1:]) if row[0] and row[1] else None
 
 
 def compound_metrics(conn: sa.Connection, now: dt.datetime) -> list[dict]:

@@ -88,7 +88,9 @@ def test_one_screen_map(
     page.close()
 
 
-def test_page_preloads_what_it_uses_and_defers_the_rest(browser: LoggedIn, live_server: str) -> None:
+def test_page_preloads_what_it_uses_and_defers_the_rest(
+    browser: LoggedIn, live_server: str
+) -> None:
     """The API calls made on every opening start from link rel=preload and are used, each
     fetched once (a preload the page does not take costs a second request and a console
     warning); Chart.js is not loaded until a compound panel needs it, Leaflet.heat not

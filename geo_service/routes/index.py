@@ -118,6 +118,7 @@ def spikes() -> Response:
         ("spikes", minute),
         _SPIKE_TTL,
         lambda: (minute, warning.complaint_spikes(get_db(), minute, model)),
+        reuse=False,
     )
     feats = [
         {

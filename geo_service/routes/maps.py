@@ -126,11 +126,12 @@ def data_version() -> tuple | None:
     of the scope's compound figures in use, which a background refresh replaces after the
     rows (an answer made in between is made again once the new figures are in). An answer
     past its time to live is kept another one while this has not changed since it was
-    made (None: unknown, so it is made again)."""
+    made. None (made again, as when it expires) while the server cannot tell or the
+    scope's figures are still those of earlier rows."""
     rows = _db_version()
-    if rows is None:
-        return None
     figures = _metrics_cache.get((current_app.extensions["geo_engine"].url, scope_key()))
+    if rows is None or (figures is not None and figures[1] != rows):
+        return None  # unknown, or the figures are still those of other rows
     return rows, figures[1] if figures else None
 
 
@@ -141,15 +142,16 @@ _memo_lock = threading.Lock()  # guards the two dicts, never held while computin
 _MEMO_KEEP = 3600.0  # how long an expired entry is kept for data_version() to vouch for
 
 
-def memo(key: tuple, ttl: float, compute: Callable[[], T]) -> T:
+def memo(key: tuple, ttl: float, compute: Callable[[], T], reuse: bool = True) -> T:
     """``compute()`` kept ``ttl`` seconds per database, scope and ``key`` (under row-level
     security a result covers only what the caller may see), and another ``ttl`` each time
     it is asked for again while no table it could be made of has changed (data_version):
     the first visitor after a quiet spell does not wait for the page, the KPIs and the
     rankings to be made again from the same rows. Concurrent requests for one key wait for
     a single computation; other keys are not held up by it (a Gi* hot-spot run of 999
-    permutations must not stall the page or the KPIs). Entries expired over _MEMO_KEEP
-    ago are dropped when one is stored, so keys of the minute (spikes, KPIs) do not pile up."""
+    permutations must not stall the page or the KPIs). ``reuse=False`` for keys of the
+    minute (spikes, KPIs), never asked for again once expired: those are dropped then,
+    others _MEMO_KEEP after, when an entry is stored."""
     full = (current_app.extensions["geo_engine"].url, scope_key(), *key)
     with _memo_lock:
         hit = _memo_cache.get(full)
@@ -160,14 +162,19 @@ def memo(key: tuple, ttl: float, compute: Callable[[], T]) -> T:
         hit = _memo_cache.get(full)  # made while this request waited for the key
         if hit is not None and time.monotonic() < hit[0]:
             return hit[2]  # type: ignore[return-value]
-        version = data_version()  # before computing: a change meanwhile is seen next time
+        # before computing: a change meanwhile is seen next time
+        version = data_version() if reuse else None
         if hit is not None and version is not None and hit[1] == version:
             result = hit[2]
         else:
             result = compute()
         with _memo_lock:
             t = time.monotonic()
-            for k in [k for k, (expires, _, _) in _memo_cache.items() if expires <= t - _MEMO_KEEP]:
+            for k in [
+                k
+                for k, (expires, v, _) in _memo_cache.items()
+                if expires <= (t if v is None else t - _MEMO_KEEP)
+            ]:
                 del _memo_cache[k]
                 lock = _memo_key_locks.get(k)
                 if lock is not None and not lock.locked():  # else being recomputed now
@@ -189,20 +196,27 @@ def cached_metrics() -> Figures:
     key = (engine.url, scope_key())
     with _metrics_lock:
         hit = _metrics_cache.get(key)
-        if hit is None:
+        if hit is None:  # the first computation, which every request needs: under the lock
             version = _db_version()
             hit = (time.monotonic(), version, Figures(queries.compound_metrics(get_db(), now())))
             _metrics_cache[key] = hit
-        elif time.monotonic() - hit[0] >= _METRICS_TTL and key not in _refreshing:
-            version = _db_version()
-            if version is not None and version == hit[1]:
-                _metrics_cache[key] = (time.monotonic(), version, hit[2])  # still true
-            else:
-                _refreshing.add(key)
-                threading.Thread(
-                    target=_refresh_metrics, args=(engine, key, now(), version), daemon=True
-                ).start()
-        return hit[2]
+            return hit[2]
+        if time.monotonic() - hit[0] < _METRICS_TTL or key in _refreshing:
+            return hit[2]
+        _refreshing.add(key)  # this request checks; others meanwhile take the copy
+    try:
+        version = _db_version()
+    except sa.exc.SQLAlchemyError:
+        version = None  # the refresh will fail too, and the copy stays
+    if version is not None and version == hit[1]:
+        with _metrics_lock:
+            _metrics_cache[key] = (time.monotonic(), version, hit[2])  # still true
+            _refreshing.discard(key)
+    else:
+        threading.Thread(
+            target=_refresh_metrics, args=(engine, key, now(), version), daemon=True
+        ).start()
+    return hit[2]
 
 
 def metrics_in_tile(z: int, x: int, y: int) -> list[dict]:
@@ -350,6 +364,7 @@ def kpis() -> Response:
         ("kpis", minute),
         _METRICS_TTL,
         lambda: queries.district_kpis(get_db(), cached_metrics(), minute),
+        reuse=False,
     )
     return jsonify({"as_of": minute.isoformat(), "kpis": kpis})
 
