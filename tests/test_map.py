@@ -437,7 +437,7 @@ def test_the_page_is_built_once_per_scope_but_the_user_box_is_each_users(
 def test_memo_holds_up_only_its_own_key_and_drops_expired_entries(app, monkeypatch) -> None:  # noqa: ANN001
     """A slow computation (a hot-spot run) does not stall other keys (the page, the KPIs);
     requests for its own key wait for it and get its result; minute-keyed entries that
-    have long expired are dropped."""
+    have expired are dropped."""
     import threading
 
     from geo_service.routes import maps
@@ -479,7 +479,7 @@ def test_memo_holds_up_only_its_own_key_and_drops_expired_entries(app, monkeypat
 def test_cached_answers_are_kept_past_their_time_until_the_rows_change(
     app, demo_engine, monkeypatch
 ) -> None:  # noqa: ANN001
-    """A memoised answer (page, KPIs, rankings) or tile past its time to live is served
+    """A memoised answer (page, areas, rankings) or tile past its time to live is served
     again, not made again, while no table it could be made of has changed; a write to
     such a table (committed) has it made again, a login's write does not."""
     import time

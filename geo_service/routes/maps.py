@@ -146,7 +146,7 @@ def memo(key: tuple, ttl: float, compute: Callable[[], T], reuse: bool = True) -
     """``compute()`` kept ``ttl`` seconds per database, scope and ``key`` (under row-level
     security a result covers only what the caller may see), and another ``ttl`` each time
     it is asked for again while no table it could be made of has changed (data_version):
-    the first visitor after a quiet spell does not wait for the page, the KPIs and the
+    the first visitor after a quiet spell does not wait for the page, the areas and the
     rankings to be made again from the same rows. Concurrent requests for one key wait for
     a single computation; other keys are not held up by it (a Gi* hot-spot run of 999
     permutations must not stall the page or the KPIs). ``reuse=False`` for keys of the
