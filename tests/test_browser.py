@@ -3,6 +3,7 @@ time window, search, compound panel, drill-down, GCJ-02 basemaps."""
 
 from __future__ import annotations
 
+import math
 import socket
 import threading
 from collections.abc import Iterator
@@ -417,6 +418,85 @@ def _screen_point(page: Page, lat: float, lon: float) -> tuple[float, float]:
     )
     box = page.locator(".folium-map").bounding_box()
     return box["x"] + pt[0], box["y"] + pt[1]
+
+
+def _rings(geometry: dict) -> list[list[list[float]]]:
+    """A decoded geometry as mvtlayer.js keeps it: a list of rings (a point is a ring of
+    one), polygon rings without their closing point."""
+    kind, coords = geometry["type"], geometry["coordinates"]
+    if kind == "Point":
+        return [[coords]]
+    if kind == "MultiPoint":
+        return [[c] for c in coords]
+    if kind == "LineString":
+        return [coords]
+    if kind == "MultiLineString":
+        return coords
+    polygons = [coords] if kind == "Polygon" else coords
+    return [ring[:-1] if ring[0] == ring[-1] else ring for poly in polygons for ring in poly]
+
+
+def test_the_tile_decoder_agrees_with_the_reference_decoder(
+    browser: LoggedIn, live_server: str, demo_conn
+) -> None:
+    """static/js/mvtlayer.js reads varints inline: every geometry and attribute it decodes,
+    from a tile made to need long varints, negative and far-out coordinates, multi-part
+    geometries and every attribute type, and from the map's own tiles, is what the
+    mapbox-vector-tile package decodes (scaled from the tile's extent to 512 pixels)."""
+    import mapbox_vector_tile
+    from shapely.geometry import MultiLineString, MultiPoint, MultiPolygon, Point, Polygon
+
+    made = mapbox_vector_tile.encode(
+        [
+            {"name": "points", "features": [
+                {"geometry": MultiPoint([(10, 10), (4000, 4000), (-50, 300)]),
+                 "properties": {"n": 1, "name": "长名称小区（第二期）东苑", "share": 0.35, "ok": True, "delta": -7}},
+                {"geometry": Point(2048, 2048), "properties": {"n": 2**40, "name": "x"}},
+            ]},
+            {"name": "shapes", "features": [
+                {"geometry": MultiPolygon([
+                    Polygon([(0, 0), (4096, 0), (4096, 4096), (0, 4096)], [[(100, 100), (100, 200), (200, 200), (200, 100)]]),
+                    Polygon([(5000, 5000), (90000, 5000), (90000, 60000)]),
+                ]), "properties": {"id": 7, "name": "甲"}},
+                {"geometry": MultiLineString([[(0, 0), (3000, 4000), (-200, -100)], [(1, 1), (2, 2)]]),
+                 "properties": {"id": 8}},
+            ]},
+        ],
+        default_options={"y_coord_down": True},
+    )  # fmt: skip
+    page, watch = _open(browser, live_server)
+    tiles = {"made": made}
+    lon, lat = demo_conn.execute(  # the middle of the compound with the most buildings
+        "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(ST_Collect(geom)) AS c, count(*) AS n "
+        "FROM building GROUP BY compound_id ORDER BY n DESC, compound_id LIMIT 1) s"
+    ).fetchone()
+    z = 15
+    x = int((lon + 180) / 360 * 2**z)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2**z)
+    for name, url in (("areas", f"/tiles/areas/{z - 4}/{x >> 4}/{y >> 4}.pbf"),
+                      ("buildings", f"/tiles/buildings/{z}/{x}/{y}.pbf")):  # fmt: skip
+        body = page.request.get(live_server + url).body()
+        tiles[name] = body
+    checked = dict.fromkeys(tiles, 0)
+    for name, body in tiles.items():
+        got = page.evaluate(
+            "bytes => L.GS.decodeTile(new Uint8Array(bytes).buffer, 512)", list(body)
+        )
+        want = mapbox_vector_tile.decode(body, default_options={"y_coord_down": True})
+        assert sorted(got) == sorted(want), name
+        for layer, w in want.items():
+            scale = 512 / w["extent"]
+            assert len(got[layer]) == len(w["features"]), (name, layer)
+            for g, f in zip(got[layer], w["features"], strict=True):
+                assert g["properties"] == f["properties"], (name, layer)
+                rings = [[c * scale for pt in ring for c in pt] for ring in _rings(f["geometry"])]
+                where = (name, layer, f["properties"])
+                assert [len(r) for r in g["rings"]] == [len(r) for r in rings], where
+                assert sum(g["rings"], []) == pytest.approx(sum(rings, [])), where
+                checked[name] += 1
+    assert min(checked.values()) >= 4, checked  # every tile had features to compare
+    assert watch.errors == []
+    page.close()
 
 
 def test_vector_tiles_hover_click_and_restyle_without_refetching(

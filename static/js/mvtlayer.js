@@ -26,24 +26,40 @@
   DEFAULTS[POLY] = L.extend({}, L.Path.prototype.options, { fill: true });
 
   // -- decoding (Mapbox Vector Tile specification 2.1) -----------------------------------
-  function readValue(pbf) {
+  // Floats and doubles through a DataView on the tile (Pbf reads them bit by bit in
+  // JavaScript): the compounds' figures are most of a tile's values.
+  function readValue(pbf, view) {
     var end = pbf.readVarint() + pbf.pos, v = null;
     while (pbf.pos < end) {
       var key = pbf.readVarint(), tag = key >> 3;
-      v = tag === 1 ? pbf.readString() : tag === 2 ? pbf.readFloat() : tag === 3 ? pbf.readDouble()
-        : tag === 4 ? pbf.readVarint(true) : tag === 5 ? pbf.readVarint() : tag === 6 ? pbf.readSVarint()
-          : tag === 7 ? pbf.readBoolean() : (pbf.skip(key), null);
+      if (tag === 2 || tag === 3) {
+        v = tag === 2 ? view.getFloat32(pbf.pos, true) : view.getFloat64(pbf.pos, true);
+        pbf.pos += tag === 2 ? 4 : 8;
+        continue;
+      }
+      v = tag === 1 ? pbf.readString() : tag === 4 ? pbf.readVarint(true) : tag === 5 ? pbf.readVarint()
+        : tag === 6 ? pbf.readSVarint() : tag === 7 ? pbf.readBoolean() : (pbf.skip(key), null);
     }
     return v;
   }
+  // The tags and geometry of a tile are mostly one-byte varints: read inline, with Pbf
+  // taking the longer ones (these loops run for every vertex and attribute of the tile).
   function readGeometry(pbf, f, scale) {
-    var end = pbf.readVarint() + pbf.pos, cmd = 1, n = 0, x = 0, y = 0, ring = null;
+    var buf = pbf.buf, pos = pbf.pos, end, c, cmd = 1, n = 0, x = 0, y = 0, ring = null;
+    c = buf[pos++]; if (c >= 0x80) { pbf.pos = pos - 1; c = pbf.readVarint(); pos = pbf.pos; }
+    end = pos + c;
     var rings = [], x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-    while (pbf.pos < end) {
-      if (n <= 0) { var c = pbf.readVarint(); cmd = c & 7; n = c >> 3; }
+    while (pos < end) {
+      if (n <= 0) {
+        c = buf[pos++]; if (c >= 0x80) { pbf.pos = pos - 1; c = pbf.readVarint(); pos = pbf.pos; }
+        cmd = c & 7; n = c >> 3;
+      }
       n--;
       if (cmd === 1 || cmd === 2) {
-        x += pbf.readSVarint(); y += pbf.readSVarint();
+        c = buf[pos++]; if (c >= 0x80) { pbf.pos = pos - 1; c = pbf.readVarint(); pos = pbf.pos; }
+        x += (c >>> 1) ^ -(c & 1);
+        c = buf[pos++]; if (c >= 0x80) { pbf.pos = pos - 1; c = pbf.readVarint(); pos = pbf.pos; }
+        y += (c >>> 1) ^ -(c & 1);
         var px = x * scale, py = y * scale;
         if (cmd === 1) { ring = []; rings.push(ring); }
         ring.push(px, py);
@@ -51,19 +67,25 @@
         if (py < y0) { y0 = py; } if (py > y1) { y1 = py; }
       }  // 7: ClosePath, drawn by closing each polygon ring
     }
+    pbf.pos = pos;
     f.rings = rings;
     f.box = [x0, y0, x1, y1];
   }
   function readFeature(pbf, layer, size) {
     var end = pbf.readVarint() + pbf.pos, f = { type: 0, properties: {}, rings: [], box: null }, geom = -1;
+    var keys = layer.keys, values = layer.values, props = f.properties;
     while (pbf.pos < end) {
       var key = pbf.readVarint(), tag = key >> 3;
       if (tag === 2) {
-        var tagsEnd = pbf.readVarint() + pbf.pos;
-        while (pbf.pos < tagsEnd) {
-          var k = layer.keys[pbf.readVarint()];
-          f.properties[k] = layer.values[pbf.readVarint()];
+        var buf = pbf.buf, pos = pbf.pos, c, k;
+        c = buf[pos++]; if (c >= 0x80) { pbf.pos = pos - 1; c = pbf.readVarint(); pos = pbf.pos; }
+        var tagsEnd = pos + c;
+        while (pos < tagsEnd) {
+          k = buf[pos++]; if (k >= 0x80) { pbf.pos = pos - 1; k = pbf.readVarint(); pos = pbf.pos; }
+          c = buf[pos++]; if (c >= 0x80) { pbf.pos = pos - 1; c = pbf.readVarint(); pos = pbf.pos; }
+          props[keys[k]] = values[c];
         }
+        pbf.pos = pos;
       } else if (tag === 3) {
         f.type = pbf.readVarint();
       } else if (tag === 4) {
@@ -82,7 +104,7 @@
   }
   /** {layerName: [feature]} of one tile, coordinates in CSS pixels of a ``size`` tile. */
   function decode(buf, size) {
-    var pbf = new Pbf(new Uint8Array(buf)), out = {};
+    var pbf = new Pbf(new Uint8Array(buf)), view = new DataView(buf), out = {};
     while (pbf.pos < pbf.length) {
       var key = pbf.readVarint();
       if (key >> 3 !== 3) { pbf.skip(key); continue; }
@@ -93,7 +115,7 @@
         if (tag === 1) { layer.name = pbf.readString(); }
         else if (tag === 2) { layer.starts.push(pbf.pos); pbf.skip(k); }
         else if (tag === 3) { layer.keys.push(pbf.readString()); }
-        else if (tag === 4) { layer.values.push(readValue(pbf)); }
+        else if (tag === 4) { layer.values.push(readValue(pbf, view)); }
         else if (tag === 5) { layer.extent = pbf.readVarint(); }
         else { pbf.skip(k); }
       }
@@ -275,18 +297,22 @@
       ctx.setTransform(1, 0, 0, 1, 0, 0);
       ctx.clearRect(0, 0, rec.canvas.width, rec.canvas.height);
       ctx.setTransform(rec.dpr, 0, 0, rec.dpr, 0, 0);
-      ctx.lineJoin = "round";
-      ctx.lineCap = "round";
       for (var i = 0; i < rec.features.length; i++) {
         var f = rec.features[i], own = f.styleFn(f.properties, zoom);
-        f.style = own ? L.extend({}, DEFAULTS[f.type] || DEFAULTS[POLY], own) : null;
-        if (!f.style) { continue; }
-        var st = f.style;
-        if (f.type === LINE) { st.fill = false; }
-        var gkey = [st.fill, st.fillColor, st.fillOpacity, st.stroke, st.color, st.weight, st.opacity, st.dashArray, st.radius].join("|");
+        if (!own) { f.style = null; continue; }
+        // Features whose style functions return the same values share one merged style
+        // and one path: no copy of Leaflet's defaults per feature.
+        var gkey = f.type + "|" + own.fill + "|" + own.fillColor + "|" + own.fillOpacity + "|" + own.stroke + "|" +
+          own.color + "|" + own.weight + "|" + own.opacity + "|" + own.dashArray + "|" + own.radius + "|" + own.lineCap + "|" + own.lineJoin;
         var g = groups[gkey];
-        if (!g) { g = groups[gkey] = { style: st, path: new Path2D() }; order.push(g); }
-        trace(g.path, f, st.radius || 0);
+        if (!g) {
+          var st = L.extend({}, DEFAULTS[f.type] || DEFAULTS[POLY], own);
+          if (f.type === LINE) { st.fill = false; }
+          g = groups[gkey] = { style: st, path: new Path2D() };
+          order.push(g);
+        }
+        f.style = g.style;
+        trace(g.path, f, g.style.radius || 0);
       }
       order.forEach(function (grp) {  // every fill first, so outlines stay on top
         var s = grp.style;
@@ -304,6 +330,8 @@
         ctx.globalAlpha = s.opacity;
         ctx.strokeStyle = s.color;
         ctx.lineWidth = s.weight;
+        ctx.lineCap = s.lineCap;
+        ctx.lineJoin = s.lineJoin;
         ctx.setLineDash(s.dashArray ? String(s.dashArray).split(/[ ,]+/).map(Number) : []);
         ctx.stroke(grp.path);
       });
@@ -328,4 +356,5 @@
   });
 
   L.GS.vectorTiles = function (url, options) { return new L.GS.VectorTiles(url, options); };
+  L.GS.decodeTile = decode;
 })();
