@@ -588,7 +588,14 @@ def authenticate() -> None:
     g.db_scope = principal.scope.settings()
 
 
-PUBLIC_ENDPOINTS = {"static", "assets.vendor_file", "auth.login", "auth.login_form", "api.health"}
+PUBLIC_ENDPOINTS = {
+    "static",
+    "assets.vendor_file",
+    "assets.bundle_file",
+    "auth.login",
+    "auth.login_form",
+    "api.health",
+}
 
 
 def current_principal() -> Principal:

@@ -15,7 +15,7 @@ from jinja2 import Template
 
 from layers import Layer
 
-from .assets import STATIC_DIR, offline_map, vendor_url
+from .assets import STATIC_DIR, bundle_url, define_bundle, offline_map, vendor_url
 from .queries import TILE_BUNDLES, TILE_ZOOM_OFFSET
 from .settings import Settings
 
@@ -189,10 +189,31 @@ def _tile_preload(
     return f"<script>{body}</script>"
 
 
+# The page's scripts and stylesheets, each set one file (assets.define_bundle): Leaflet,
+# Pbf and ours; gcj02.js (L.CRS.GCJ02) only in GCJ-02 pages.
+_SCRIPTS = (
+    vendor_url("leaflet", "dist/leaflet.js"),
+    vendor_url("pbf", "dist/pbf.js"),
+    "/static/js/mvtlayer.js",
+    "/static/js/onescreen.js",
+    "/static/js/geoindex.js",  # issue 8
+)
+define_bundle("onescreen", _SCRIPTS)
+define_bundle("onescreen-gcj02", (*_SCRIPTS[:3], "/static/js/gcj02.js", *_SCRIPTS[3:]))
+define_bundle(
+    "onescreen-styles",
+    (
+        vendor_url("leaflet", "dist/leaflet.css"),
+        "/static/css/onescreen.css",
+        "/static/css/geoindex.css",
+    ),
+)
+
+
 class _OneScreen(JSCSSMixin, MacroElement):
-    """Loads the page's scripts after Leaflet and calls GeoService.start(map) once folium
-    has created the map. gcj02.js (L.CRS.GCJ02) only on a GCJ-02 map; Leaflet.heat is
-    loaded by onescreen.js when a heat overlay is first switched on (``heatUrl``)."""
+    """Loads the page's scripts and calls GeoService.start(map) once folium has created the
+    map. Leaflet.heat is loaded by onescreen.js when a heat overlay is first switched on
+    (``heatUrl``)."""
 
     _template = Template(
         "{% macro script(this, kwargs) %}GeoService.start({{ this._parent.get_name() }});{% endmacro %}"
@@ -201,17 +222,8 @@ class _OneScreen(JSCSSMixin, MacroElement):
     def __init__(self, gcj02: bool) -> None:
         super().__init__()
         self._name = "OneScreen"
-        self.default_js = [
-            ("pbf", vendor_url("pbf", "dist/pbf.js")),
-            ("mvtlayer", "/static/js/mvtlayer.js"),
-            *([("gcj02", "/static/js/gcj02.js")] if gcj02 else []),
-            ("onescreen", "/static/js/onescreen.js"),
-            ("geoindex", "/static/js/geoindex.js"),
-        ]
-        self.default_css = [
-            ("onescreen_css", "/static/css/onescreen.css"),
-            ("geoindex_css", "/static/css/geoindex.css"),  # issue 8
-        ]
+        self.default_js = [("onescreen", bundle_url("onescreen-gcj02" if gcj02 else "onescreen"))]
+        self.default_css = [("onescreen_css", bundle_url("onescreen-styles"))]
 
 
 def _basemap(settings: Settings) -> dict | None:
@@ -285,10 +297,11 @@ def build_page(
         # it has loaded, which on a busy office PC is most of the time the page takes.
         fade_animation=False,
     )
-    # Only Leaflet itself: the page uses none of folium's other defaults (jQuery,
-    # Bootstrap, Font Awesome, awesome-markers), which would cost ~130 kB and parse time.
-    m.default_js = [js for js in m.default_js if js[0] == "leaflet"]
-    m.default_css = [css for css in m.default_css if css[0] == "leaflet_css"]
+    # None of folium's defaults: Leaflet comes in the page's bundle (_OneScreen), and the
+    # page uses none of the others (jQuery, Bootstrap, Font Awesome, awesome-markers), which
+    # would cost ~130 kB and parse time.
+    m.default_js = []
+    m.default_css = []
     root = m.get_root()
     title = f"{district_name}小区治理一张图"
     root.title = title

@@ -425,3 +425,73 @@ def test_static_files_are_gzipped_once_and_served_from_the_cache(app, monkeypatc
         bodies.append(r.data)
     assert bodies[0] == bodies[1] == bodies[2]
     assert len(calls) <= 1, calls
+
+
+# ---------------------------------------------------------------- bundles
+def _page_bundles(html: str) -> tuple[list[str], list[str]]:
+    scripts = re.findall(r'<script[^>]*\ssrc="([^"]+)"', html)
+    sheets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
+    return scripts, sheets
+
+
+def test_the_map_page_loads_one_script_and_one_stylesheet(app, leader, demo_engine) -> None:  # noqa: ANN001
+    """The one-screen map's scripts (Leaflet, Pbf, ours) come in one bundle and its
+    stylesheets in another: each holds every file whole, in order, without source-map
+    comments; Leaflet's images resolve from the stylesheet's new place; the bundle is
+    public (the login page's assets are too), immutable and answers 304 to its ETag."""
+    import gzip
+
+    from .conftest import logged_in
+
+    client = logged_in(app, demo_engine, leader)
+    scripts, sheets = _page_bundles(client.get("/").get_data(as_text=True))
+    assert len(scripts) == 1 and len(sheets) == 1, (scripts, sheets)
+    anon = app.test_client()
+    js = anon.get(scripts[0], headers={"Accept-Encoding": "gzip"})
+    assert js.status_code == 200 and js.mimetype == "text/javascript"
+    assert (
+        "immutable" in js.headers["Cache-Control"]
+        and "max-age=31536000" in js.headers["Cache-Control"]
+    )
+    body = gzip.decompress(js.data).decode()
+    parts = [
+        local_path(assets.vendor_url("leaflet", "dist/leaflet.js")),
+        local_path(assets.vendor_url("pbf", "dist/pbf.js")),
+        *(STATIC_DIR / "js" / f for f in ("mvtlayer.js", "onescreen.js", "geoindex.js")),
+    ]
+    at = [
+        body.index(p.read_text(encoding="utf-8").replace("//# sourceMappingURL=leaflet.js.map", ""))
+        for p in parts
+    ]
+    assert at == sorted(at)
+    assert "sourceMappingURL" not in body and "L.CRS.GCJ02" not in body
+    again = {"If-None-Match": js.headers["ETag"], "Accept-Encoding": "gzip"}  # as a browser asks
+    assert anon.get(scripts[0], headers=again).status_code == 304
+
+    css = anon.get(sheets[0]).get_data(as_text=True)
+    for name in ("onescreen.css", "geoindex.css"):
+        assert (STATIC_DIR / "css" / name).read_text(encoding="utf-8") in css
+    images = [u for u in re.findall(r"url\(([^)]+)\)", css) if not u.startswith("#")]
+    assert len(images) >= 3 and all(
+        u.startswith("/static/vendor/leaflet/dist/images/") for u in images
+    ), images
+    for url in images:
+        assert anon.get(url).status_code == 200, url
+    assert anon.get("/static/bundle/onescreen.0000000000000000.js").status_code == 404
+
+
+def test_bundled_stylesheets_keep_their_references() -> None:
+    """Relative url(...) become absolute to the stylesheet's own folder; absolute ones,
+    data: URIs and fragments stay; @import (valid only at the top) is refused."""
+    css = (
+        ".a{background:url(images/a.png)} .b{background:url('../fonts/b.woff2')} "
+        '.c{background:url("/static/img/c.svg")} .d{background:url(data:image/png;base64,AA==)} '
+        ".e{filter:url(#f)}"
+    )
+    out = assets._bundled_css("/static/vendor/pkg/dist/x.css", css)
+    assert "url(/static/vendor/pkg/dist/images/a.png)" in out
+    assert "url('/static/vendor/pkg/fonts/b.woff2')" in out
+    assert 'url("/static/img/c.svg")' in out
+    assert "url(data:image/png;base64,AA==)" in out and "url(#f)" in out
+    with pytest.raises(ValueError, match="@import"):
+        assets._bundled_css("/static/css/y.css", '@import "z.css"; .a{}')

@@ -94,7 +94,7 @@ def test_page_preloads_what_it_uses_and_defers_the_rest(
 ) -> None:
     """The API calls made on every opening start from link rel=preload and are used, each
     fetched once (a preload the page does not take costs a second request and a console
-    warning); Chart.js is not loaded until a compound panel needs it, Leaflet.heat not
+    warning); the scripts come in one file and the stylesheets in one; Chart.js is not loaded until a compound panel needs it, Leaflet.heat not
     until a heat overlay is switched on (once, however often), and gcj02.js not at all on
     a Web Mercator map."""
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
@@ -114,6 +114,10 @@ def test_page_preloads_what_it_uses_and_defers_the_rest(
     assert not [p for p in paths if "chart.js" in p]
     assert not [p for p in paths if "leaflet-heat" in p or "gcj02" in p]
     assert not [w for w in warnings if "preload" in w]
+    # Leaflet, Pbf and the page's scripts in one file, the stylesheets in another.
+    for ext in (".js", ".css"):
+        files = [p for p in paths if p.split("?")[0].endswith(ext)]
+        assert len(files) == 1 and files[0].startswith("static/bundle/onescreen"), files
     control = page.locator(".leaflet-control-layers")
     for label, layer in (("信访热力", "petitions"), ("加装电梯热力", "elevator_retrofits")):
         control.get_by_text(label, exact=True).click()
