@@ -303,6 +303,8 @@ def offline_map(**kwargs: Any) -> folium.Map:
 
 
 _CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)""")
+# A url(...) starting with one of these is not relative to the stylesheet's folder.
+_NOT_RELATIVE = ("data:", "#", "http:", "https:", "//", "/")
 
 
 def _css_dependencies(css_file: Path) -> list[Path]:
@@ -310,7 +312,7 @@ def _css_dependencies(css_file: Path) -> list[Path]:
     found = []
     for _, ref in _CSS_URL.findall(css_file.read_text(encoding="utf-8", errors="replace")):
         ref = ref.strip()
-        if ref.startswith(("data:", "#", "http:", "https:", "//", "/")):
+        if ref.startswith(_NOT_RELATIVE):
             continue
         ref = ref.split("?", 1)[0].split("#", 1)[0]
         found.append(Path(posixpath.normpath((css_file.parent / ref).as_posix())))
@@ -400,7 +402,7 @@ def _bundled_css(url: str, text: str) -> str:
 
     def absolute(m: re.Match[str]) -> str:
         quote, ref = m.group(1), m.group(2).strip()
-        if ref.startswith(("data:", "#", "http:", "https:", "//", "/")):
+        if ref.startswith(_NOT_RELATIVE):
             return m.group(0)
         return f"url({quote}{posixpath.normpath(posixpath.join(folder, ref))}{quote})"
 

@@ -167,11 +167,7 @@
 
   // -- compound panel: radar of the five dimensions and the quarterly trend --------------------
   // Chart.js (~200 kB) is only needed once a compound panel opens: loaded then, not with the
-  // page, so it does not hold up the map's first view.
-  function loadChart() {
-    return window.Chart ? Promise.resolve() : ctx.loadScript(ctx.chartUrl);
-  }
-
+  // page, so it does not hold up the map's first view (onescreen.js's loadScript, once).
   function panel(compoundId, container) {
     charts.forEach(function (ch) { ch.destroy(); });
     charts = [];
@@ -180,7 +176,7 @@
     box.className = "gs-index-panel";
     box.innerHTML = "<h3>三方强基指数</h3><p class=\"gs-index-wait\">加载中…</p>";
     container.appendChild(box);
-    Promise.all([ctx.getJSON("/api/index/compounds/" + encodeURIComponent(compoundId)), loadChart()]).then(function (got) {
+    Promise.all([ctx.getJSON("/api/index/compounds/" + encodeURIComponent(compoundId)), ctx.loadScript(ctx.chartUrl)]).then(function (got) {
       var d = got[0];
       if (mine !== panelSeq) { return; }
       var l = d.latest;
