@@ -16,7 +16,7 @@ from jinja2 import Template
 from layers import Layer
 
 from .assets import STATIC_DIR, bundle_url, define_bundle, offline_map, vendor_url
-from .queries import TILE_BUNDLES, TILE_ZOOM_OFFSET
+from .queries import TILE_ZOOM_OFFSET
 from .settings import Settings
 
 # Choropleth metrics of the compound layer: id, Chinese label, kind, and for numbers
@@ -150,12 +150,11 @@ PRELOAD = (
     "/api/index/rankings?level=street",
 )
 
-# The tile layers shown when the page opens (the "areas" bundle of compounds and community
-# and street outlines, and buildings from zoom 15), whose tiles for the opening view
-# static/js/tilepreload.js asks for from <head>, before the scripts run. The map starts at
-# ZOOM_START and lies right of the PANEL_PX-wide panel, NARROW_PANEL_PX in windows up to
-# NARROW_PX wide (static/css/onescreen.css).
-PRELOAD_TILES = ("areas", "buildings")
+# The tiles the page opens with -- the "areas" bundle of compounds and community and
+# street outlines, "areas_buildings" from the buildings' zoom on (onescreen.js) -- whose
+# tiles for the opening view static/js/tilepreload.js asks for from <head>, before the
+# scripts run. The map starts at ZOOM_START and lies right of the PANEL_PX-wide panel,
+# NARROW_PANEL_PX in windows up to NARROW_PX wide (static/css/onescreen.css).
 ZOOM_START, MIN_ZOOM, MAX_ZOOM = 12, 9, 19
 PANEL_PX, NARROW_PX, NARROW_PANEL_PX = 360, 1400, 320
 _TILE_PRELOAD_JS = (STATIC_DIR / "js" / "tilepreload.js").read_text(encoding="utf-8")
@@ -170,9 +169,7 @@ def _tile_preload(
     layer_list: list[Layer], bounds: list[float] | None, location: list[float], gcj02: bool
 ) -> str:
     """The inline script of tilepreload.js with this page's configuration."""
-    min_zoom = {lyr.id: lyr.min_zoom for lyr in layer_list}
-    for bundle, parts in TILE_BUNDLES.items():
-        min_zoom[bundle] = min(min_zoom[p] for p in parts)
+    buildings_from = next(lyr.min_zoom for lyr in layer_list if lyr.id == "buildings")
     config = {
         "bounds": bounds,
         "location": location,
@@ -183,7 +180,8 @@ def _tile_preload(
         "panel": PANEL_PX,
         "narrow": [NARROW_PX, NARROW_PANEL_PX],
         "tileZoomOffset": TILE_ZOOM_OFFSET,
-        "layers": [[lid, min_zoom[lid]] for lid in PRELOAD_TILES],
+        # [bundle, from zoom, to zoom]
+        "layers": [["areas", MIN_ZOOM, buildings_from - 1], ["areas_buildings", buildings_from, MAX_ZOOM]],
     }
     body = _TILE_PRELOAD_JS.replace("})(CONFIG);", f"}})({json.dumps(config)});")
     return f"<script>{body}</script>"

@@ -354,8 +354,12 @@ TILE_LAYERS = tuple(_TILE_SQL)
 
 # Tiles that are several layers' tiles in one (MVT layers concatenate: a tile is a
 # repeated field of layers). ``areas`` is what the map opens with -- the compounds and the
-# community and street outlines -- drawn on one canvas per tile from one request.
-TILE_BUNDLES: dict[str, tuple[str, ...]] = {"areas": ("compounds", "communities", "streets")}
+# community and street outlines -- drawn on one canvas per tile from one request;
+# ``areas_buildings`` adds the buildings, which the map shows from their zoom (15) on.
+TILE_BUNDLES: dict[str, tuple[str, ...]] = {
+    "areas": ("compounds", "communities", "streets"),
+    "areas_buildings": ("compounds", "communities", "streets", "buildings"),
+}
 
 # The attributes each tile layer carries: every column of its SQL but the source geometry
 # ``g`` (which ST_AsMVT would otherwise encode as a text attribute of every feature,

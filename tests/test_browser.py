@@ -134,8 +134,8 @@ def test_page_preloads_what_it_uses_and_defers_the_rest(
     [
         ((1920, 1080), "/", {"areas"}),
         ((1366, 768), "/", {"areas"}),  # the narrower panel
-        ((1920, 1080), "/#15/30.30000/120.16000", {"areas", "buildings"}),
-        ((1366, 768), "/#16/30.31000/120.14000", {"areas", "buildings"}),
+        ((1920, 1080), "/#15/30.30000/120.16000", {"areas_buildings"}),
+        ((1366, 768), "/#16/30.31000/120.14000", {"areas_buildings"}),
     ],
 )
 def test_opening_tiles_are_preloaded_exactly(
@@ -493,6 +493,7 @@ def test_the_tile_decoder_agrees_with_the_reference_decoder(
             assert len(got[layer]) == len(w["features"]), (name, layer)
             for g, f in zip(got[layer], w["features"], strict=True):
                 assert g["properties"] == f["properties"], (name, layer)
+                assert g["layer"] == layer  # events name it as sourceLayer
                 rings = [[c * scale for pt in ring for c in pt] for ring in _rings(f["geometry"])]
                 where = (name, layer, f["properties"])
                 assert [len(r) for r in g["rings"]] == [len(r) for r in rings], where
@@ -500,6 +501,49 @@ def test_the_tile_decoder_agrees_with_the_reference_decoder(
                 checked[name] += 1
     assert min(checked.values()) >= 4, checked  # every tile had features to compare
     assert watch.errors == []
+    page.close()
+
+
+def test_buildings_come_in_the_areas_tiles_from_their_zoom_and_switch_off_and_on(
+    browser: LoggedIn, live_server: str
+) -> None:
+    """From zoom 15 the map asks for the areas tiles with the buildings in them
+    (areas_buildings); the buildings' entry in the layer control hides them without a
+    request, and shows them again, fetching those tiles again if they came without."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    watch = Watch(page, live_server)
+    tiles: list[str] = []
+    page.on("request", lambda r: tiles.append(urlsplit(r.url).path) if "/tiles/" in r.url else None)
+    page.goto(live_server + "/#15/30.30000/120.16000")
+    page.wait_for_function(
+        "() => document.body.dataset.drawn_compounds > 0 && document.body.dataset.kpis === '9'",
+        timeout=20_000,
+    )
+    drawn = f"""() => {{ let n = 0; for (const l of Object.values({MAP}._layers))
+                  if (l instanceof L.GS.VectorTiles) for (const t of Object.values(l._tiles))
+                    for (const f of (t.el._gsTile || {{features: []}}).features)
+                      if (f.layer === 'buildings' && f.style) n++;
+                  return n; }}"""
+    assert tiles and all(p.startswith("/tiles/areas_buildings/14/") for p in tiles), tiles
+    assert page.evaluate(drawn) > 100
+    entry = page.locator(".leaflet-control-layers").get_by_text("楼栋（电梯状态）（15级以上）", exact=True)
+    tiles.clear()
+    entry.click()  # off: the same tiles drawn again without them
+    page.wait_for_function(f"() => ({drawn})() === 0", timeout=10_000)
+    assert tiles == []
+    page.evaluate(f"{MAP}.panBy([700, 0], {{animate: false}})")  # new tiles, without buildings
+    page.wait_for_function("() => document.querySelectorAll('canvas.leaflet-tile:not(.leaflet-tile-loaded)').length === 0")
+    assert tiles and all(p.startswith("/tiles/areas/14/") for p in tiles), tiles
+    tiles.clear()
+    entry.click()  # on: every tile shown fetched again with them
+    page.wait_for_function(f"() => ({drawn})() > 100", timeout=10_000)
+    assert tiles and all(p.startswith("/tiles/areas_buildings/14/") for p in tiles), tiles
+    # Below their zoom the map asks for the areas alone.
+    tiles.clear()
+    page.evaluate(f"{MAP}.setZoom(14, {{animate: false}})")
+    page.wait_for_function("() => document.querySelectorAll('canvas.leaflet-tile:not(.leaflet-tile-loaded)').length === 0")
+    assert tiles and all(p.startswith("/tiles/areas/13/") for p in tiles), tiles
+    assert watch.errors == [] and watch.foreign == []
     page.close()
 
 

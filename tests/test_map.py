@@ -315,19 +315,26 @@ def test_compound_tiles_carry_the_choropleth_figures(client, dense_point) -> Non
     assert outlines and all(len(f["properties"]["code"]) == 12 for f in outlines)
 
 
-def test_the_areas_tile_is_the_compound_community_and_street_tiles_in_one(
-    client, dense_point, demo_conn
+@pytest.mark.parametrize(
+    ("bundle", "z", "lids"),
+    [
+        ("areas", 11, ("compounds", "communities", "streets")),
+        # tile zoom 14 is map zoom 15, the buildings' first
+        ("areas_buildings", 14, ("compounds", "communities", "streets", "buildings")),
+    ],
+)
+def test_a_bundle_tile_is_its_layers_tiles_in_one(
+    client, dense_point, demo_conn, bundle: str, z: int, lids: tuple[str, ...]
 ) -> None:
-    x, y = _tile(*dense_point, 11)
-    parts = [
-        client.get(f"/tiles/{lid}/11/{x}/{y}.pbf").data
-        for lid in ("compounds", "communities", "streets")
-    ]
+    x, y = _tile(*dense_point, z)
+    parts = [client.get(f"/tiles/{lid}/{z}/{x}/{y}.pbf").data for lid in lids]
     assert all(parts)
-    body = client.get(f"/tiles/areas/11/{x}/{y}.pbf", headers={"Accept-Encoding": "identity"}).data
+    body = client.get(
+        f"/tiles/{bundle}/{z}/{x}/{y}.pbf", headers={"Accept-Encoding": "identity"}
+    ).data
     assert body == b"".join(parts)
     layers = _decode(body)
-    assert set(layers) == {"compounds", "communities", "streets"}
+    assert set(layers) == set(lids)
     streets = {
         f["properties"]["code"]: f["properties"]["name"] for f in layers["streets"]["features"]
     }

@@ -10,10 +10,14 @@
    against them (topmost layer first) to fire "mouseover", "mouseout" and "click" with
    {layer: {properties}, latlng} as VectorGrid did.
 
-   Options (besides L.GridLayer's): styles {mvtLayerName: function (properties, zoom) ->
-   Leaflet path options or null to hide}, interactive (true, or the MVT layers whose
-   features take the pointer), and tileZoomOffset (the URL's {tz} is the map zoom less
-   it: 512-pixel tiles are addressed one zoom up). */
+   Events carry sourceLayer, the MVT layer of the feature, for tiles of several layers.
+
+   The URL is a template ({x}, {y}, {z}, and {tz}: the map zoom less tileZoomOffset, as
+   512-pixel tiles are addressed one zoom up) or a function (coords) -> URL, for a layer
+   whose tiles bundle more MVT layers at some zooms than at others. Options (besides
+   L.GridLayer's): styles {mvtLayerName: function (properties, zoom) -> Leaflet path
+   options or null to hide}, interactive (true, or the MVT layers whose features take the
+   pointer), and tileZoomOffset. */
 (function () {
   "use strict";
 
@@ -72,7 +76,9 @@
     f.box = [x0, y0, x1, y1];
   }
   function readFeature(pbf, layer, size) {
-    var end = pbf.readVarint() + pbf.pos, f = { type: 0, properties: {}, rings: [], box: null }, geom = -1;
+    // every field a feature will have, style set when drawn: no change of shape later
+    var end = pbf.readVarint() + pbf.pos, geom = -1;
+    var f = { type: 0, layer: layer.name, properties: {}, rings: [], box: null, style: null };
     var keys = layer.keys, values = layer.values, props = f.properties;
     while (pbf.pos < end) {
       var key = pbf.readVarint(), tag = key >> 3;
@@ -102,7 +108,8 @@
     }
     return f;
   }
-  /** {layerName: [feature]} of one tile, coordinates in CSS pixels of a ``size`` tile. */
+  /** {layerName: [feature]} of one tile, coordinates in CSS pixels of a ``size`` tile;
+      a feature is {type, layer (its layer's name), properties, rings, box, style}. */
   function decode(buf, size) {
     var pbf = new Pbf(new Uint8Array(buf)), view = new DataView(buf), out = {};
     while (pbf.pos < pbf.length) {
@@ -198,7 +205,10 @@
       return t && t.namespaceURI === "http://www.w3.org/2000/svg";
     }
     function payload(hit, e) {
-      return { layer: { properties: hit.feature.properties }, latlng: e && e.latlng, originalEvent: e && e.originalEvent };
+      return {
+        layer: { properties: hit.feature.properties }, sourceLayer: hit.feature.layer,
+        latlng: e && e.latlng, originalEvent: e && e.originalEvent
+      };
     }
     d.leave = function (e) {  // the pointer left the hovered feature's layer (or the map)
       if (d.over) { d.over.layer.fire("mouseout", payload(d.over, e)); d.over = null; }
@@ -228,6 +238,10 @@
     initialize: function (url, options) {
       this._url = url;
       L.GridLayer.prototype.initialize.call(this, options);
+      var interactive = this.options.interactive;
+      this._hit = function (name) {
+        return interactive === true || (Array.isArray(interactive) && interactive.indexOf(name) >= 0);
+      };
     },
 
     onAdd: function (map) {
@@ -267,7 +281,8 @@
       var canvas = document.createElement("canvas");
       canvas.width = size.x * dpr;
       canvas.height = size.y * dpr;
-      var url = L.Util.template(this._url, L.extend({ tz: coords.z - this.options.tileZoomOffset }, coords));
+      var url = typeof this._url === "function" ? this._url(coords)
+        : L.Util.template(this._url, L.extend({ tz: coords.z - this.options.tileZoomOffset }, coords));
       var self = this;
       fetch(url).then(function (r) {
         if (!r.ok) { throw new Error(url + " → HTTP " + r.status); }
@@ -276,12 +291,9 @@
         // A tile removed meanwhile (zoomed away, layer hidden, new URL) is not drawn: its
         // key may already hold the tile that replaced it, which Leaflet would mark loaded.
         if (!canvas.isConnected || !self._map) { return; }
-        var layers = decode(buf, size.x), features = [], interactive = self.options.interactive;
-        for (var name in layers) {
-          var styleFn = self.options.styles[name];
-          if (!styleFn) { continue; }
-          var hit = interactive === true || (Array.isArray(interactive) && interactive.indexOf(name) >= 0);
-          layers[name].forEach(function (f) { f.styleFn = styleFn; f.hit = hit; features.push(f); });
+        var layers = decode(buf, size.x), features = [];
+        for (var name in layers) {  // in the tile's order: later layers drawn above
+          if (self.options.styles[name]) { features = features.concat(layers[name]); }
         }
         canvas._gsTile = { canvas: canvas, coords: coords, dpr: dpr, features: features };
         self._draw(canvas._gsTile);
@@ -293,12 +305,12 @@
     },
 
     _draw: function (rec) {
-      var ctx = rec.canvas.getContext("2d"), zoom = rec.coords.z, groups = {}, order = [];
+      var ctx = rec.canvas.getContext("2d"), zoom = rec.coords.z, groups = {}, order = [], styles = this.options.styles;
       ctx.setTransform(1, 0, 0, 1, 0, 0);
       ctx.clearRect(0, 0, rec.canvas.width, rec.canvas.height);
       ctx.setTransform(rec.dpr, 0, 0, rec.dpr, 0, 0);
       for (var i = 0; i < rec.features.length; i++) {
-        var f = rec.features[i], own = f.styleFn(f.properties, zoom);
+        var f = rec.features[i], own = styles[f.layer](f.properties, zoom);
         if (!own) { f.style = null; continue; }
         // Features whose style functions return the same values share one merged style
         // and one path: no copy of Leaflet's defaults per feature.
@@ -349,7 +361,7 @@
       var x = p.x - coords.x * size.x, y = p.y - coords.y * size.y;
       for (var i = rec.features.length - 1; i >= 0; i--) {
         var f = rec.features[i];
-        if (f.hit && f.style && hits(f, x, y)) { return f; }
+        if (f.style && this._hit(f.layer) && hits(f, x, y)) { return f; }
       }
       return null;
     }

@@ -198,9 +198,13 @@
       $("gs-choropleth-legend").innerHTML = html;
     }
     // The compounds and the community and street outlines come in one tile ("areas": three
-    // MVT layers) drawn on one canvas; each has its own entry in the layer control, which
-    // shows or hides its features (a restyle, no request). Only compounds take the pointer.
-    var shown = { compounds: false, communities: false, streets: false };
+    // MVT layers) drawn on one canvas, and from the buildings' zoom with the buildings too
+    // ("areas_buildings"): at the street view, half the requests and canvases of a layer of
+    // their own. Each has its own entry in the layer control, which shows or hides its
+    // features (a restyle, no request; the buildings switched on fetch the tiles again
+    // with them). Compounds and buildings take the pointer.
+    var shown = { compounds: false, communities: false, streets: false, buildings: false };
+    var buildingsFrom = layerCfg.buildings.minZoom;
     var streetsSeen = {};
     function outlineOf(id) { return L.extend({ fill: false }, layerCfg[id].style); }
     function outlineStyle(id) {
@@ -211,22 +215,28 @@
         return style;
       };
     }
-    var compounds = L.GS.vectorTiles("/tiles/areas/{tz}/{x}/{y}.pbf" + tileQuery, tileOptions({
-      interactive: ["compounds"], zIndex: tileZ,
+    function areasUrl(c) {
+      var bundle = shown.buildings && c.z >= buildingsFrom ? "areas_buildings" : "areas";
+      return "/tiles/" + bundle + "/" + (c.z - cfg.tileZoomOffset) + "/" + c.x + "/" + c.y + ".pbf" + tileQuery;
+    }
+    var compounds = L.GS.vectorTiles(areasUrl, tileOptions({
+      interactive: ["compounds", "buildings"], zIndex: tileZ,
       styles: {
         compounds: function (p) { return shown.compounds ? compoundStyle(p) : null; },
         communities: outlineStyle("communities"),
-        streets: outlineStyle("streets")
+        streets: outlineStyle("streets"),
+        buildings: function (p) { return shown.buildings ? buildingStyle(p) : null; }
       }
     }));
     var AreaToggle = L.Layer.extend({
       initialize: function (id) { this.id = id; },
-      onAdd: function () { shown[this.id] = true; syncAreas(); },
-      onRemove: function () { shown[this.id] = false; syncAreas(); }
+      onAdd: function () { shown[this.id] = true; syncAreas(this.id); },
+      onRemove: function () { shown[this.id] = false; syncAreas(this.id); }
     });
-    function syncAreas() {
-      var any = shown.compounds || shown.communities || shown.streets;
-      if (!any) { map.removeLayer(compounds); } else if (map.hasLayer(compounds)) { restyle(); } else { compounds.addTo(map); }
+    function syncAreas(id) {
+      var any = shown.compounds || shown.communities || shown.streets || shown.buildings;
+      if (!any) { map.removeLayer(compounds); } else if (!map.hasLayer(compounds)) { compounds.addTo(map); }
+      else { restyle(id === "buildings" && shown.buildings && map.getZoom() >= buildingsFrom); }
     }
     function areaToggle(id, label, on) {
       var t = new AreaToggle(id);
@@ -236,18 +246,22 @@
     }
     var compoundsShown = new AreaToggle("compounds");
     var tip = L.tooltip({ sticky: true, className: "gs-tip", direction: "top", offset: [0, -6] });
-    compounds.on("mouseover", function (e) { tip.setLatLng(e.latlng).setContent(esc(e.layer.properties.name)).addTo(map); });
+    compounds.on("mouseover", function (e) {
+      if (e.sourceLayer === "compounds") { tip.setLatLng(e.latlng).setContent(esc(e.layer.properties.name)).addTo(map); }
+    });
     compounds.on("mouseout", function () { tip.remove(); });
-    compounds.on("click", function (e) { selectCompound(e.layer.properties.id, false); });
+    compounds.on("click", function (e) {
+      if (e.sourceLayer === "buildings") { popupFor("buildings", e.layer.properties, e.latlng); } else { selectCompound(e.layer.properties.id, false); }
+    });
     compounds.on("load", function () {
       mark("drawn_compounds", Object.keys(seen).length);
       mark("drawn_streets", Object.keys(streetsSeen).length);
       if (shown.compounds && performance.mark) { performance.mark("gs-compounds-drawn"); }
     });
-    function restyle() {
+    function restyle(refetch) {  // refetch: the tiles shown lack a layer now switched on
       seen = {};
       streetsSeen = {};
-      compounds.restyle();
+      if (refetch) { compounds.redraw(); } else { compounds.restyle(); }
     }
     function applyMetric() {
       var known = cfg.classes && cfg.classes.metric === state.metric.id ? cfg.classes : null;
@@ -359,9 +373,10 @@
     }
     var buildingColour = {};
     BUILDING_COLOURS.forEach(function (c) { buildingColour[c[0]] = c[2]; });
-    tiles("buildings", "楼栋（电梯状态）", function (p) {
+    function buildingStyle(p) {
       return { fill: true, fillColor: buildingColour[buildingClass(p)], fillOpacity: 0.9, color: "#555555", weight: 0.6 };
-    }, true);
+    }
+    areaToggle("buildings", "楼栋（电梯状态）（" + buildingsFrom + "级以上）", true);
     tiles("party_members", "党员", function (p) { return circle("#d7191c", p.n); }, false);
     tiles("building_captains", "楼栋长/楼道长", function (p) { return circle("#f39c12", p.n); }, false);
     var complaints = tiles("complaints", "投诉（近90天）", function (p) {

@@ -8,8 +8,8 @@
    the #zoom/lat/lon address or the district's bounds fitted into the map (the window
    less the panel), in Web Mercator (L.CRS.EPSG3857, the same arithmetic in the same
    order), tiles of 256 << tileZoomOffset pixels named by their 256-pixel zoom, only
-   those overlapping the district's bounds padded by 5% and only layers shown at that
-   zoom. Each tile becomes a <link rel=preload> that mvtlayer.js's fetch then takes. The
+   those overlapping the district's bounds padded by 5%, of the bundle the map asks for
+   at that zoom (cfg.layers: [name, from zoom, to zoom]). Each tile becomes a <link rel=preload> that mvtlayer.js's fetch then takes. The
    GCJ-02 map (L.CRS.GCJ02) is left to load its tiles itself. */
 (function (cfg) {
   "use strict";
@@ -69,7 +69,7 @@
       var tnw = unproject(x * TILE, y * TILE, zoom), tse = unproject((x + 1) * TILE, (y + 1) * TILE, zoom);
       if (!(tnw[0] > south && tse[0] < north && tse[1] > west && tnw[1] < east)) { continue; }
       cfg.layers.forEach(function (l) {
-        if (zoom >= l[1]) { urls.push("/tiles/" + l[0] + "/" + (zoom - cfg.tileZoomOffset) + "/" + x + "/" + y + ".pbf"); }
+        if (zoom >= l[1] && zoom <= l[2]) { urls.push("/tiles/" + l[0] + "/" + (zoom - cfg.tileZoomOffset) + "/" + x + "/" + y + ".pbf"); }
       });
     }
   }
