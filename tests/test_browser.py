@@ -21,6 +21,7 @@ from geo_service.mapbuilder import PRELOAD
 from .conftest import NOW, LoggedIn
 
 MAP = "Object.values(window).find(v => v instanceof L.Map)"
+ALL_TILES_LOADED = "() => !document.querySelector('canvas.leaflet-tile:not(.leaflet-tile-loaded)')"
 
 
 class Watch:
@@ -532,7 +533,7 @@ def test_buildings_come_in_the_areas_tiles_from_their_zoom_and_switch_off_and_on
     page.wait_for_function(f"() => ({drawn})() === 0", timeout=10_000)
     assert tiles == []
     page.evaluate(f"{MAP}.panBy([700, 0], {{animate: false}})")  # new tiles, without buildings
-    page.wait_for_function("() => document.querySelectorAll('canvas.leaflet-tile:not(.leaflet-tile-loaded)').length === 0")
+    page.wait_for_function(ALL_TILES_LOADED)
     assert tiles and all(p.startswith("/tiles/areas/14/") for p in tiles), tiles
     tiles.clear()
     entry.click()  # on: every tile shown fetched again with them
@@ -541,7 +542,7 @@ def test_buildings_come_in_the_areas_tiles_from_their_zoom_and_switch_off_and_on
     # Below their zoom the map asks for the areas alone.
     tiles.clear()
     page.evaluate(f"{MAP}.setZoom(14, {{animate: false}})")
-    page.wait_for_function("() => document.querySelectorAll('canvas.leaflet-tile:not(.leaflet-tile-loaded)').length === 0")
+    page.wait_for_function(ALL_TILES_LOADED)
     assert tiles and all(p.startswith("/tiles/areas/13/") for p in tiles), tiles
     assert watch.errors == [] and watch.foreign == []
     page.close()

@@ -12,12 +12,12 @@
 
    Events carry sourceLayer, the MVT layer of the feature, for tiles of several layers.
 
-   The URL is a template ({x}, {y}, {z}, and {tz}: the map zoom less tileZoomOffset, as
-   512-pixel tiles are addressed one zoom up) or a function (coords) -> URL, for a layer
-   whose tiles bundle more MVT layers at some zooms than at others. Options (besides
-   L.GridLayer's): styles {mvtLayerName: function (properties, zoom) -> Leaflet path
-   options or null to hide}, interactive (true, or the MVT layers whose features take the
-   pointer), and tileZoomOffset. */
+   The URL is a template of {x}, {y}, {z}, {tz} (the map zoom less tileZoomOffset, as
+   512-pixel tiles are addressed one zoom up) and, as in L.TileLayer, any option: a
+   function option is called with those values (e.g. a bundle of more MVT layers at some
+   zooms than at others). Options (besides L.GridLayer's): styles {mvtLayerName:
+   function (properties, zoom) -> Leaflet path options or null to hide}, interactive
+   (true, or the MVT layers whose features take the pointer), and tileZoomOffset. */
 (function () {
   "use strict";
 
@@ -281,8 +281,7 @@
       var canvas = document.createElement("canvas");
       canvas.width = size.x * dpr;
       canvas.height = size.y * dpr;
-      var url = typeof this._url === "function" ? this._url(coords)
-        : L.Util.template(this._url, L.extend({ tz: coords.z - this.options.tileZoomOffset }, coords));
+      var url = L.Util.template(this._url, L.extend({}, this.options, coords, { tz: coords.z - this.options.tileZoomOffset }));
       var self = this;
       fetch(url).then(function (r) {
         if (!r.ok) { throw new Error(url + " → HTTP " + r.status); }

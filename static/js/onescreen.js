@@ -215,11 +215,8 @@
         return style;
       };
     }
-    function areasUrl(c) {
-      var bundle = shown.buildings && c.z >= buildingsFrom ? "areas_buildings" : "areas";
-      return "/tiles/" + bundle + "/" + (c.z - cfg.tileZoomOffset) + "/" + c.x + "/" + c.y + ".pbf" + tileQuery;
-    }
-    var compounds = L.GS.vectorTiles(areasUrl, tileOptions({
+    var compounds = L.GS.vectorTiles("/tiles/{bundle}/{tz}/{x}/{y}.pbf" + tileQuery, tileOptions({
+      bundle: function (t) { return shown.buildings && t.z >= buildingsFrom ? "areas_buildings" : "areas"; },
       interactive: ["compounds", "buildings"], zIndex: tileZ,
       styles: {
         compounds: function (p) { return shown.compounds ? compoundStyle(p) : null; },

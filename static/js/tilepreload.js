@@ -9,8 +9,9 @@
    less the panel), in Web Mercator (L.CRS.EPSG3857, the same arithmetic in the same
    order), tiles of 256 << tileZoomOffset pixels named by their 256-pixel zoom, only
    those overlapping the district's bounds padded by 5%, of the bundle the map asks for
-   at that zoom (cfg.layers: [name, from zoom, to zoom]). Each tile becomes a <link rel=preload> that mvtlayer.js's fetch then takes. The
-   GCJ-02 map (L.CRS.GCJ02) is left to load its tiles itself. */
+   at that zoom (cfg.layers: [name, from zoom, to zoom]). Each tile becomes a
+   <link rel=preload> that mvtlayer.js's fetch then takes. The GCJ-02 map (L.CRS.GCJ02)
+   is left to load its tiles itself. */
 (function (cfg) {
   "use strict";
   if (!cfg || cfg.gcj02) { return; }
