@@ -22,8 +22,10 @@ KPIs shown -- measured from the Navigation/Resource Timing entries, so Playwrigh
 over the old city, 120.16E 30.30N, with the buildings: the #zoom/lat/lon address, the
 same at every scale) -- and for the naive page opened on each of the two views. The
 pages are loaded in turn, round by round, after a round that is not counted and with
-1.5 s between loads; each page's loads are printed, with the ratio of the medians and
-the median of the per-round ratios (a target is met only if both are). Then vector-tile latency at z14 (every
+1.5 s between loads, each in a fresh browser context (chromium started as the tests
+start it, tests/chromium.py); each page's loads are printed, with the ratio of the
+medians and the median of the per-round ratios (a target is met only if both are).
+Then vector-tile latency at z14 (every
 tile layer drawn at z14) and heat-grid latency (views at zooms 14-17, three time
 windows), p50/p95. Tiles and grid views are sampled only where they lie wholly inside
 the real district's outline, so every scale shows the same density of data in the same
@@ -68,11 +70,10 @@ from geo_service.cluster import Cluster  # noqa: E402
 from geo_service.demo.geography import district_outline  # noqa: E402
 from geo_service.demo.load import load_demo  # noqa: E402
 from geo_service.settings import Settings  # noqa: E402
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 AS_OF = dt.date(2026, 11, 22)
 NOW = dt.datetime(2026, 11, 22, 21, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
 
 
 STREET_VIEW = (15, 30.30, 120.16)  # zoom, lat, lon: ~8 x 2.5 km of the old city at 1920 px
@@ -390,7 +391,7 @@ def main() -> int:
     args = ap.parse_args()
     results = {}
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for scale in args.scales.split(","):
             results[scale] = run_scale(scale, args.runs, browser, args.data_dir)
         browser.close()

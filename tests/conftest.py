@@ -25,6 +25,8 @@ from geo_service import db
 from geo_service.cluster import Cluster
 from geo_service.settings import Settings
 
+from .chromium import CHROMIUM, CHROMIUM_ARGS
+
 AS_OF = dt.date(2026, 11, 22)
 NOW = dt.datetime(2026, 11, 22, 21, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 SEED = 7
@@ -152,15 +154,6 @@ def logged_in(app, engine: sa.Engine, username: str):  # noqa: ANN001, ANN201
 
 
 # -- the browser ---------------------------------------------------------------------------
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="session")
