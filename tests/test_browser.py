@@ -509,7 +509,7 @@ def test_buildings_come_in_the_areas_tiles_from_their_zoom_and_switch_off_and_on
     browser: LoggedIn, live_server: str
 ) -> None:
     """From zoom 15 the map asks for the areas tiles with the buildings in them
-    (areas_buildings); the buildings' entry in the layer control hides them without a
+    (areas_buildings), each building drawn in its legend colour; the buildings' entry in the layer control hides them without a
     request, and shows them again, fetching those tiles again if they came without."""
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     watch = Watch(page, live_server)
@@ -527,6 +527,32 @@ def test_buildings_come_in_the_areas_tiles_from_their_zoom_and_switch_off_and_on
                   return n; }}"""
     assert tiles and all(p.startswith("/tiles/areas_buildings/14/") for p in tiles), tiles
     assert page.evaluate(drawn) > 100
+    # Each building is drawn in its class's colour in the map's legend (elevator status).
+    legend = page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('#gs-map-legend div')]
+                 .filter(d => d.querySelector('.gs-swatch'))
+                 .map(d => [d.textContent.trim(), d.querySelector('.gs-swatch').style.background]))"""
+    )
+    fills = page.evaluate(
+        f"""() => {{ const out = [], c = document.createElement('canvas').getContext('2d');
+                  for (const l of Object.values({MAP}._layers))
+                    if (l instanceof L.GS.VectorTiles) for (const t of Object.values(l._tiles))
+                      for (const f of (t.el._gsTile || {{features: []}}).features)
+                        if (f.layer === 'buildings' && f.style) {{
+                          c.fillStyle = f.style.fillColor;  // to the legend's rgb(...) form
+                          const s = document.createElement('span'); s.style.background = c.fillStyle;
+                          out.push([f.properties.retrofit_stage, f.properties.has_elevator, s.style.background]);
+                        }}
+                  return out; }}"""
+    )
+    def label(stage: str, lift: bool) -> str:
+        if stage:
+            return "加装完工" if stage == "completed" else "加装推进中"
+        return "原有电梯" if lift else "无电梯"
+
+    labels = [label(stage, lift) for stage, lift, _ in fills]
+    assert len(set(labels)) >= 3, set(labels)
+    assert [colour for *_, colour in fills] == [legend[x] for x in labels]
     entry = page.locator(".leaflet-control-layers").get_by_text("楼栋（电梯状态）（15级以上）", exact=True)
     tiles.clear()
     entry.click()  # off: the same tiles drawn again without them

@@ -16,7 +16,9 @@
    512-pixel tiles are addressed one zoom up) and, as in L.TileLayer, any option: a
    function option is called with those values (e.g. a bundle of more MVT layers at some
    zooms than at others). Options (besides L.GridLayer's): styles {mvtLayerName:
-   function (properties, zoom) -> Leaflet path options or null to hide}, interactive
+   function (properties, zoom) -> Leaflet path options or null to hide; returning one
+   object for all features styled alike, never changed afterwards, saves comparing
+   their options feature by feature}, interactive
    (true, or the MVT layers whose features take the pointer), and tileZoomOffset. */
 (function () {
   "use strict";
@@ -305,23 +307,27 @@
 
     _draw: function (rec) {
       var ctx = rec.canvas.getContext("2d"), zoom = rec.coords.z, groups = {}, order = [], styles = this.options.styles;
+      var byStyle = new Map();  // a style object returned again joins its group without the key
       ctx.setTransform(1, 0, 0, 1, 0, 0);
       ctx.clearRect(0, 0, rec.canvas.width, rec.canvas.height);
       ctx.setTransform(rec.dpr, 0, 0, rec.dpr, 0, 0);
       for (var i = 0; i < rec.features.length; i++) {
         var f = rec.features[i], own = styles[f.layer](f.properties, zoom);
         if (!own) { f.style = null; continue; }
+        var g = byStyle.get(own);
+        if (g && g.type === f.type) { f.style = g.style; trace(g.path, f, g.style.radius || 0); continue; }
         // Features whose style functions return the same values share one merged style
         // and one path: no copy of Leaflet's defaults per feature.
         var gkey = f.type + "|" + own.fill + "|" + own.fillColor + "|" + own.fillOpacity + "|" + own.stroke + "|" +
           own.color + "|" + own.weight + "|" + own.opacity + "|" + own.dashArray + "|" + own.radius + "|" + own.lineCap + "|" + own.lineJoin;
-        var g = groups[gkey];
+        g = groups[gkey];
         if (!g) {
           var st = L.extend({}, DEFAULTS[f.type] || DEFAULTS[POLY], own);
           if (f.type === LINE) { st.fill = false; }
-          g = groups[gkey] = { style: st, path: new Path2D() };
+          g = groups[gkey] = { style: st, path: new Path2D(), type: f.type };
           order.push(g);
         }
+        byStyle.set(own, g);
         f.style = g.style;
         trace(g.path, f, g.style.radius || 0);
       }

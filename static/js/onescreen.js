@@ -370,8 +370,10 @@
     }
     var buildingColour = {};
     BUILDING_COLOURS.forEach(function (c) { buildingColour[c[0]] = c[2]; });
+    var buildingStyles = {};  // one object per class: mvtlayer.js groups the buildings by it
     function buildingStyle(p) {
-      return { fill: true, fillColor: buildingColour[buildingClass(p)], fillOpacity: 0.9, color: "#555555", weight: 0.6 };
+      var k = buildingClass(p);
+      return buildingStyles[k] || (buildingStyles[k] = { fill: true, fillColor: buildingColour[k], fillOpacity: 0.9, color: "#555555", weight: 0.6 });
     }
     areaToggle("buildings", "楼栋（电梯状态）（" + buildingsFrom + "级以上）", true);
     tiles("party_members", "党员", function (p) { return circle("#d7191c", p.n); }, false);
