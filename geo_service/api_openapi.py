@@ -27,6 +27,7 @@ from .index.queries import DIMENSION_COLUMNS
 from .routes import boundaries as boundary_routes
 from .routes import maps as map_routes
 from .routes import patch as patch_routes
+from .validation import MAX_BLOCK_TILES
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
@@ -803,6 +804,25 @@ def _paths() -> dict:
         "getTile", "矢量瓦片 / vector tile of a layer (drawn at 512 px: tile zoom z shows at z+1)", cmp,
         tile_ok,
         [_path("layer_id", _enum(others), f"tile layer ({bundles})"), *tile_params, crs, IF_NONE_MATCH],
+        ("400", "404"), more=NOT_MODIFIED,
+    )  # fmt: skip
+    corner = {"type": "integer", "minimum": 0, "maximum": 2**22 - 1}
+    paths["/tiles/{layer_id}/{z}/block"] = _op(
+        "getTileBlock", "一组矢量瓦片 / the tiles of a block of columns and rows in one response", cmp,
+        {
+            "description": "each tile's byte length (unsigned 32-bit little-endian), row by "
+            "row (y0..y1) and west to east (x0..x1), then the tiles in that order (Mapbox "
+            "vector tiles as getTile sends them; an empty tile is 0 bytes)",
+            "headers": CACHE_HEADERS,
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        [
+            _path("layer_id", _enum(others), f"tile layer ({bundles})"), z,
+            *(_query(n, corner, f"first or last {w} of the block, below 2^z; "
+                     f"{MAX_BLOCK_TILES} tiles at most (otherwise 400)", required=True)
+              for n, w in (("x0", "column"), ("x1", "column"), ("y0", "row"), ("y1", "row"))),
+            crs, IF_NONE_MATCH,
+        ],
         ("400", "404"), more=NOT_MODIFIED,
     )  # fmt: skip
     paths["/tiles/complaints/{z}/{x}/{y}.pbf"] = _op(

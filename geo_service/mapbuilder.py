@@ -18,6 +18,7 @@ from layers import Layer
 from .assets import STATIC_DIR, bundle_url, define_bundle, offline_map, vendor_url
 from .queries import TILE_ZOOM_OFFSET
 from .settings import Settings
+from .validation import MAX_BLOCK_TILES
 
 # Choropleth metrics of the compound layer: id, Chinese label, kind, and for numbers
 # whether high values are bad (red) or good (green).
@@ -180,6 +181,7 @@ def _tile_preload(
         "panel": PANEL_PX,
         "narrow": [NARROW_PX, NARROW_PANEL_PX],
         "tileZoomOffset": TILE_ZOOM_OFFSET,
+        "maxBlock": MAX_BLOCK_TILES,
         # [bundle, from zoom, to zoom]
         "layers": [["areas", MIN_ZOOM, buildings_from - 1], ["areas_buildings", buildings_from, MAX_ZOOM]],
     }

@@ -96,3 +96,28 @@ def tile_address(z: int, x: int, y: int) -> None:
         raise BadParameter("x", f"must be between 0 and {n - 1} at zoom {z}")
     if not (0 <= y < n):
         raise BadParameter("y", f"must be between 0 and {n - 1} at zoom {z}")
+
+
+# The most tiles one block request may ask for: a 4K screen in 512-pixel tiles is 8 x 5.
+MAX_BLOCK_TILES = 64
+
+
+def tile_block(args: Mapping[str, str], z: int) -> tuple[int, int, int, int]:
+    """The columns x0..x1 and rows y0..y1 (inclusive, all required) of a block of tiles
+    at zoom ``z``: at most MAX_BLOCK_TILES of them."""
+    if not 0 <= z <= 22:
+        raise BadParameter("z", "zoom must be between 0 and 22")
+    top = 2**z - 1
+    got = {}
+    for name in ("x0", "x1", "y0", "y1"):
+        if not args.get(name):
+            what = "column" if name[0] == "x" else "row"
+            raise BadParameter(name, f"required: a tile {what} from 0 to {top}")
+        got[name] = integer(args, name, 0, 0, top)
+    for a, b in (("x0", "x1"), ("y0", "y1")):
+        if got[b] < got[a]:
+            raise BadParameter(b, f"must not be below {a} ({got[a]}), got {got[b]}")
+    n = (got["x1"] - got["x0"] + 1) * (got["y1"] - got["y0"] + 1)
+    if n > MAX_BLOCK_TILES:
+        raise BadParameter("x1", f"the block is {n} tiles; at most {MAX_BLOCK_TILES}")
+    return got["x0"], got["y0"], got["x1"], got["y1"]

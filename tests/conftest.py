@@ -177,6 +177,11 @@ class LoggedIn:
         self.cookie = cookie
 
     def new_page(self, **kwargs: object):  # noqa: ANN201
+        # The contexts of pages closed since are closed first: each keeps its connections
+        # to the test servers open otherwise, and waitress takes 100 at most.
+        for old in self.chromium.contexts:
+            if not old.pages:
+                old.close()
         ctx = self.chromium.new_context(**kwargs)
         ctx.add_cookies([{
             "name": "geo_session", "value": self.cookie,

@@ -8,7 +8,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from playwright.sync_api import Page
@@ -143,34 +143,77 @@ def test_opening_tiles_are_preloaded_exactly(
     browser: LoggedIn, live_server: str, size: tuple[int, int], address: str, layer_ids: set
 ) -> None:
     """tilepreload.js works out in <head> the tiles Leaflet will ask for once the view is
-    set, and preloads them: the tiles the map fetches are exactly the preloaded ones, each
-    fetched once, for the district view and for a #zoom/lat/lon address."""
+    set, and fetches them in one block: the map draws exactly those tiles and asks for none
+    of them itself, for the district view and for a #zoom/lat/lon address."""
     page = browser.new_page(viewport={"width": size[0], "height": size[1]})
     tiles: list[str] = []
-    warnings: list[str] = []
-    page.on("request", lambda r: tiles.append(urlsplit(r.url).path) if "/tiles/" in r.url else None)
-    page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
+    page.on("request", lambda r: tiles.append(r.url) if "/tiles/" in r.url else None)
     page.goto(live_server + address)
     page.wait_for_function(
         "() => document.body.dataset.drawn_compounds > 0 && document.body.dataset.kpis === '9'",
         timeout=20_000,
     )
     page.wait_for_timeout(500)
-    preloaded = page.evaluate(
-        "() => [...document.querySelectorAll('link[rel=preload]')]"
-        ".map(l => new URL(l.href).pathname).filter(p => p.startsWith('/tiles/'))"
-    )
-    assert preloaded, "no tile preloaded"
     # The view it worked out is the map's: zoom, size and the pixel centre tiles are cut from.
-    worked_out, drawn = page.evaluate(
+    worked_out, drawn, shown = page.evaluate(
         f"""() => {{ const m = {MAP}, c = m.project(m.getCenter(), m.getZoom()).floor();
+                     const l = Object.values(m._layers).find(l => l.options.preloaded);
+                     const shown = Object.values(l._tiles).filter(t => t.el._gsTile).map(t =>
+                       L.Util.template(l._url, L.extend({{}}, l.options, t.coords,
+                                                      {{tz: t.coords.z - l.options.tileZoomOffset}})));
                      return [window.gsTilePreload, {{zoom: m.getZoom(), size: [m.getSize().x, m.getSize().y],
-                             pixelCentre: [c.x, c.y]}}]; }}"""
+                             pixelCentre: [c.x, c.y]}}, shown]; }}"""
     )
     assert {k: worked_out[k] for k in drawn} == drawn
-    assert sorted(tiles) == sorted(preloaded), (tiles, preloaded)
+    preloaded = worked_out["urls"]
+    assert preloaded, "no tile preloaded"
+    assert sorted(shown) == sorted(preloaded)
     assert {p.split("/")[2] for p in preloaded} == layer_ids
-    assert not [w for w in warnings if "preload" in w]
+    # one request, for the block of columns and rows around them
+    (block,) = tiles
+    url = urlsplit(block)
+    args = {k: int(v) for k, v in parse_qsl(url.query)}
+    bundle, tz = url.path.split("/")[2:4]
+    assert url.path == f"/tiles/{bundle}/{tz}/block" and {bundle} == layer_ids
+    xs = {int(p.split("/")[4]) for p in preloaded}
+    ys = {int(p.split("/")[5].split(".")[0]) for p in preloaded}
+    assert args["x0"] <= min(xs) and max(xs) <= args["x1"]
+    assert args["y0"] <= min(ys) and max(ys) <= args["y1"]
+    # each tile drawn from its own part of the block: as many features as its tile has
+    counts = page.evaluate(
+        f"""async () => {{ const m = {MAP}, l = Object.values(m._layers).find(l => l.options.preloaded);
+                  const out = [];
+                  for (const t of Object.values(l._tiles)) {{
+                    const url = L.Util.template(l._url, L.extend({{}}, l.options, t.coords,
+                                                              {{tz: t.coords.z - l.options.tileZoomOffset}}));
+                    const own = L.GS.decodeTile(await (await fetch(url)).arrayBuffer(), 512);
+                    out.push([t.el._gsTile.features.length,
+                              Object.values(own).reduce((n, fs) => n + fs.length, 0)]);
+                  }}
+                  return out; }}"""
+    )
+    assert [a for a, _ in counts] == [b for _, b in counts] and sum(a for a, _ in counts) > 0
+    assert len({a for a, _ in counts}) > 1  # tiles told apart by their counts
+    page.close()
+
+
+def test_tiles_are_fetched_one_by_one_if_the_block_fails(browser: LoggedIn, live_server: str) -> None:
+    """A block that fails (here a 503) costs nothing but time: the map fetches each of its
+    tiles itself and draws them all."""
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    tiles: list[str] = []
+    page.on("request", lambda r: tiles.append(urlsplit(r.url).path) if "/tiles/" in r.url else None)
+    page.route("**/block?*", lambda route: route.fulfill(status=503, body="busy"))
+    page.goto(live_server + "/#15/30.30000/120.16000")
+    page.wait_for_function(
+        "() => document.body.dataset.drawn_compounds > 0 && document.body.dataset.kpis === '9'",
+        timeout=20_000,
+    )
+    page.wait_for_function(ALL_TILES_LOADED)
+    preloaded = page.evaluate("() => window.gsTilePreload.urls")
+    assert preloaded and tiles[0].endswith("/block")
+    assert sorted(tiles[1:]) == sorted(preloaded)
+    assert page.locator("canvas.leaflet-tile-loaded").count() >= len(preloaded)
     page.close()
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import gzip
 import math
 import re
+import struct
 
 import pytest
 
@@ -285,6 +286,13 @@ def test_responses_are_gzipped(client) -> None:
         ("/tiles/complaints/15/1/1.pbf?category=weather", "category"),
         ("/tiles/complaints/15/1/1.pbf?crs=bd09", "crs"),
         ("/api/layers/compounds/features?precision=12", "precision"),
+        ("/tiles/areas/3/block?x1=1&y0=0&y1=1", "x0"),
+        ("/tiles/areas/3/block?x0=0&x1=8&y0=0&y1=1", "x1"),
+        ("/tiles/areas/3/block?x0=2&x1=1&y0=0&y1=1", "x1"),
+        ("/tiles/areas/3/block?x0=0&x1=1&y0=1.5&y1=2", "y0"),
+        ("/tiles/areas/3/block?x0=0&x1=7&y0=0&y1=7&crs=bd09", "crs"),
+        ("/tiles/areas/4/block?x0=0&x1=7&y0=0&y1=8", "x1"),  # 72 tiles
+        ("/tiles/areas/23/block?x0=0&x1=0&y0=0&y1=0", "z"),
     ],
 )
 def test_bad_map_parameters_are_400(client, url: str, parameter: str) -> None:
@@ -340,6 +348,30 @@ def test_a_bundle_tile_is_its_layers_tiles_in_one(
     }
     names = dict(demo_conn.execute("SELECT street_code, name FROM street").fetchall())
     assert streets and all(names[code] == name for code, name in streets.items())
+
+
+@pytest.mark.parametrize("crs", ["wgs84", "gcj02"])
+def test_a_block_is_its_tiles_in_one_response(client, dense_point, crs: str) -> None:
+    """/tiles/<layer>/<z>/block: the byte length of each tile of columns x0..x1 and rows
+    y0..y1, row by row, then those tiles, each as /tiles/<layer>/<z>/<x>/<y>.pbf sends it."""
+    x, y = _tile(*dense_point, 14)
+    url = f"/tiles/areas_buildings/14/block?x0={x - 1}&x1={x + 2}&y0={y - 1}&y1={y + 1}&crs={crs}"
+    r = client.get(url, headers={"Accept-Encoding": "identity"})
+    assert r.status_code == 200 and r.mimetype == "application/octet-stream"
+    sizes = struct.unpack("<12I", r.data[:48])
+    tiles = [
+        client.get(f"/tiles/areas_buildings/14/{tx}/{ty}.pbf?crs={crs}").data
+        for ty in range(y - 1, y + 2)
+        for tx in range(x - 1, x + 3)
+    ]
+    assert list(sizes) == [len(t) for t in tiles] and len(r.data) == 48 + sum(sizes)
+    assert r.data[48:] == b"".join(tiles)
+    assert sum(1 for t in tiles if t) >= 6  # the test means something: dense tiles
+    # gzipped for those who take it, cached like a tile
+    z = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert z.headers["Content-Encoding"] == "gzip" and gzip.decompress(z.data) == r.data
+    again = client.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": z.headers["ETag"]})
+    assert again.status_code == 304
 
 
 def test_classes_are_quintiles_of_all_compounds(client) -> None:

@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import logging
 import math
+import struct
 import threading
 import time
 from collections import OrderedDict
@@ -412,10 +413,45 @@ def heat(layer_id: str) -> Response:
 
 @bp.get("/tiles/<layer_id>/<int:z>/<int:x>/<int:y>.pbf")
 def tile(layer_id: str, z: int, x: int, y: int) -> Response:
+    _tile_layer(layer_id)
+    validation.tile_address(z, x, y)
+    filters, gcj02 = _tile_query(layer_id)
+    hit = _tile(layer_id, z, x, y, _offset(gcj02, z, x, y), filters)
+    return _cached(hit[0], "application/vnd.mapbox-vector-tile", 300, gzipped=hit[1])
+
+
+@bp.get("/tiles/<layer_id>/<int:z>/block")
+def tile_block(layer_id: str, z: int) -> Response:
+    """The tiles of columns x0..x1 and rows y0..y1 in one response, for a page opening on
+    a view to fetch at once instead of one request per tile: the byte length of each tile
+    (unsigned 32-bit little-endian), row by row and west to east in each row, then the
+    tiles themselves in that order (an empty tile is 0 bytes)."""
+    _tile_layer(layer_id)
+    x0, y0, x1, y1 = validation.tile_block(request.args, z)
+    filters, gcj02 = _tile_query(layer_id)
+    key = ("block", layer_id, z, x0, y0, x1, y1, gcj02, tuple(sorted(filters.items())))
+    hit = _tile_cache.get(_cache_key(key))
+    if hit is None:
+        version = data_version()
+        tiles = [
+            _tile(layer_id, z, x, y, _offset(gcj02, z, x, y), filters)[0]
+            for y in range(y0, y1 + 1)
+            for x in range(x0, x1 + 1)
+        ]
+        body = struct.pack(f"<{len(tiles)}I", *map(len, tiles)) + b"".join(tiles)
+        hit = (body, gzip.compress(body, compresslevel=6, mtime=0))
+        _tile_cache.put(_cache_key(key), version, hit)
+    return _cached(hit[0], "application/octet-stream", 300, gzipped=hit[1])
+
+
+def _tile_layer(layer_id: str) -> None:
     if layer_id not in queries.TILE_LAYERS and layer_id not in queries.TILE_BUNDLES:
         names = ", ".join((*queries.TILE_LAYERS, *queries.TILE_BUNDLES))
         abort(404, description=f"no tile layer {layer_id!r}; one of {names}")
-    validation.tile_address(z, x, y)
+
+
+def _tile_query(layer_id: str) -> tuple[dict[str, object], bool]:
+    """A tile request's filters (complaints only) and whether it asks for GCJ-02."""
     filters: dict[str, object] = {}
     if layer_id == "complaints":
         days = validation.integer(request.args, "days", default=90, lo=1, hi=3660)
@@ -424,11 +460,17 @@ def tile(layer_id: str, z: int, x: int, y: int) -> Response:
             "status": validation.choice(request.args, "status", ("all", "open", "closed"), "all"),
             "category": validation.choice(request.args, "category", COMPLAINT_CATEGORIES, "all"),
         }
-    offset = (0.0, 0.0)
-    if validation.choice(request.args, "crs", ("wgs84", "gcj02"), "wgs84") == "gcj02":
-        offset = gcj02_offset(*tile_centre(z, x, y))
-    hit = _tile(layer_id, z, x, y, offset, filters)
-    return _cached(hit[0], "application/vnd.mapbox-vector-tile", 300, gzipped=hit[1])
+    return filters, validation.choice(request.args, "crs", ("wgs84", "gcj02"), "wgs84") == "gcj02"
+
+
+def _offset(gcj02: bool, z: int, x: int, y: int) -> tuple[float, float]:
+    """What a tile's features are shifted by: the GCJ-02 offset at its centre, if asked."""
+    return gcj02_offset(*tile_centre(z, x, y)) if gcj02 else (0.0, 0.0)
+
+
+def _cache_key(key: tuple) -> tuple:
+    """``key`` for the tile cache: tiles of another database or area scope are others."""
+    return (current_app.extensions["geo_engine"].url, scope_key(), *key)
 
 
 def _tile(
@@ -436,8 +478,7 @@ def _tile(
 ) -> tuple[bytes, bytes | None]:
     """A tile's bytes and their gzip (None when small), from the cache or made; a bundle
     is its layers' tiles (each cached too) one after the other."""
-    key = (current_app.extensions["geo_engine"].url, scope_key(), layer_id, z, x, y, offset,
-           tuple(sorted(filters.items())))  # fmt: skip
+    key = _cache_key((layer_id, z, x, y, offset, tuple(sorted(filters.items()))))
     hit = _tile_cache.get(key)
     if hit is None:
         version = data_version()  # before making it: a change meanwhile is seen next time

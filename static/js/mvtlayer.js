@@ -19,7 +19,9 @@
    function (properties, zoom) -> Leaflet path options or null to hide; returning one
    object for all features styled alike, never changed afterwards, saves comparing
    their options feature by feature}, interactive
-   (true, or the MVT layers whose features take the pointer), and tileZoomOffset. */
+   (true, or the MVT layers whose features take the pointer), tileZoomOffset, and
+   preloaded (function (url) -> a promise of the tile's bytes fetched already, or null;
+   the tile is fetched as usual if there are none or they fail). */
 (function () {
   "use strict";
 
@@ -110,10 +112,12 @@
     }
     return f;
   }
-  /** {layerName: [feature]} of one tile, coordinates in CSS pixels of a ``size`` tile;
+  /** {layerName: [feature]} of one tile (an ArrayBuffer or Uint8Array), coordinates in
+      CSS pixels of a ``size`` tile;
       a feature is {type, layer (its layer's name), properties, rings, box, style}. */
   function decode(buf, size) {
-    var pbf = new Pbf(new Uint8Array(buf)), view = new DataView(buf), out = {};
+    var bytes = buf instanceof Uint8Array ? buf : new Uint8Array(buf);
+    var pbf = new Pbf(bytes), view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), out = {};
     while (pbf.pos < pbf.length) {
       var key = pbf.readVarint();
       if (key >> 3 !== 3) { pbf.skip(key); continue; }
@@ -284,11 +288,14 @@
       canvas.width = size.x * dpr;
       canvas.height = size.y * dpr;
       var url = L.Util.template(this._url, L.extend({}, this.options, coords, { tz: coords.z - this.options.tileZoomOffset }));
-      var self = this;
-      fetch(url).then(function (r) {
-        if (!r.ok) { throw new Error(url + " → HTTP " + r.status); }
-        return r.arrayBuffer();
-      }).then(function (buf) {
+      var self = this, pre = this.options.preloaded && this.options.preloaded(url);
+      function get() {
+        return fetch(url).then(function (r) {
+          if (!r.ok) { throw new Error(url + " → HTTP " + r.status); }
+          return r.arrayBuffer();
+        });
+      }
+      (pre ? pre.catch(get) : get()).then(function (buf) {
         // A tile removed meanwhile (zoomed away, layer hidden, new URL) is not drawn: its
         // key may already hold the tile that replaced it, which Leaflet would mark loaded.
         if (!canvas.isConnected || !self._map) { return; }

@@ -218,6 +218,8 @@
     var compounds = L.GS.vectorTiles("/tiles/{bundle}/{tz}/{x}/{y}.pbf" + tileQuery, tileOptions({
       bundle: function (t) { return shown.buildings && t.z >= buildingsFrom ? "areas_buildings" : "areas"; },
       interactive: ["compounds", "buildings"], zIndex: tileZ,
+      // the opening view's tiles, fetched in one block while the scripts loaded (tilepreload.js)
+      preloaded: function (url) { return window.gsTilePreload ? window.gsTilePreload.take(url) : null; },
       styles: {
         compounds: function (p) { return shown.compounds ? compoundStyle(p) : null; },
         communities: outlineStyle("communities"),

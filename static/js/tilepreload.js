@@ -9,8 +9,9 @@
    less the panel), in Web Mercator (L.CRS.EPSG3857, the same arithmetic in the same
    order), tiles of 256 << tileZoomOffset pixels named by their 256-pixel zoom, only
    those overlapping the district's bounds padded by 5%, of the bundle the map asks for
-   at that zoom (cfg.layers: [name, from zoom, to zoom]). Each tile becomes a
-   <link rel=preload> that mvtlayer.js's fetch then takes. The GCJ-02 map (L.CRS.GCJ02)
+   at that zoom (cfg.layers: [name, from zoom, to zoom]). It fetches them in one block
+   (/tiles/<bundle>/<z>/block) and hands each to the map's first request for it
+   (gsTilePreload.take, mvtlayer.js's preloaded option). The GCJ-02 map (L.CRS.GCJ02)
    is left to load its tiles itself. */
 (function (cfg) {
   "use strict";
@@ -64,24 +65,45 @@
   var padLat = b ? Math.abs(b[1] - b[3]) * 0.05 : 0, padLng = b ? Math.abs(b[0] - b[2]) * 0.05 : 0;
   var south = b ? b[1] - padLat : -90, west = b ? b[0] - padLng : -180;
   var north = b ? b[3] + padLat : 90, east = b ? b[2] + padLng : 180;
-  var urls = [];
+  var bundle = null;
+  cfg.layers.forEach(function (l) { if (zoom >= l[1] && zoom <= l[2]) { bundle = l[0]; } });
+  var tz = zoom - cfg.tileZoomOffset, urls = [], at = {};
   for (var y = y0; y <= y1; y++) {
     for (var x = x0; x <= x1; x++) {
       var tnw = unproject(x * TILE, y * TILE, zoom), tse = unproject((x + 1) * TILE, (y + 1) * TILE, zoom);
-      if (!(tnw[0] > south && tse[0] < north && tse[1] > west && tnw[1] < east)) { continue; }
-      cfg.layers.forEach(function (l) {
-        if (zoom >= l[1] && zoom <= l[2]) { urls.push("/tiles/" + l[0] + "/" + (zoom - cfg.tileZoomOffset) + "/" + x + "/" + y + ".pbf"); }
-      });
+      if (!bundle || !(tnw[0] > south && tse[0] < north && tse[1] > west && tnw[1] < east)) { continue; }
+      var url = "/tiles/" + bundle + "/" + tz + "/" + x + "/" + y + ".pbf";
+      urls.push(url);
+      at[url] = (y - y0) * (x1 - x0 + 1) + (x - x0);  // its place in the block
     }
   }
-  // what it worked out, for the tests to hold against the map Leaflet draws
-  window.gsTilePreload = { zoom: zoom, pixelCentre: c, size: [w, h], urls: urls };
-  urls.forEach(function (url) {
-    var link = document.createElement("link");
-    link.rel = "preload";
-    link.as = "fetch";
-    link.crossOrigin = "anonymous";
-    link.href = url;
-    document.head.appendChild(link);
-  });
+  // One request for the whole block (x0..x1, y0..y1) instead of one per tile: each
+  // request costs the page's main thread a few milliseconds, and tiles that come one by
+  // one are drawn one by one, with frames in between.
+  if ((x1 - x0 + 1) * (y1 - y0 + 1) > cfg.maxBlock) { urls = []; at = {}; }  // the map asks for each
+  var block = !urls.length ? null : fetch("/tiles/" + bundle + "/" + tz + "/block?x0=" + x0 + "&x1=" + x1 + "&y0=" + y0 + "&y1=" + y1)
+    .then(function (r) {
+      if (!r.ok) { throw new Error("tile block: HTTP " + r.status); }
+      return r.arrayBuffer();
+    }).then(function (buf) {
+      var n = (x1 - x0 + 1) * (y1 - y0 + 1), sizes = new DataView(buf), tiles = [], pos = 4 * n;
+      for (var i = 0; i < n; i++) {
+        var len = sizes.getUint32(4 * i, true);
+        tiles.push(new Uint8Array(buf, pos, len));
+        pos += len;
+      }
+      return tiles;
+    });
+  if (block) { block.catch(function () {}); }  // a failed block: the map fetches each tile itself
+  // what it worked out, for the tests to hold against the map Leaflet draws; take(url):
+  // the bytes of a tile of the block (a promise), once, or null
+  window.gsTilePreload = {
+    zoom: zoom, pixelCentre: c, size: [w, h], urls: urls,
+    take: function (url) {
+      if (!(url in at)) { return null; }
+      var i = at[url];
+      delete at[url];
+      return block.then(function (tiles) { return tiles[i]; });
+    }
+  };
 })(CONFIG);
