@@ -806,7 +806,6 @@ def _paths() -> dict:
         [_path("layer_id", _enum(others), f"tile layer ({bundles})"), *tile_params, crs, IF_NONE_MATCH],
         ("400", "404"), more=NOT_MODIFIED,
     )  # fmt: skip
-    corner = {"type": "integer", "minimum": 0, "maximum": 2**22 - 1}
     paths["/tiles/{layer_id}/{z}/block"] = _op(
         "getTileBlock", "一组矢量瓦片 / the tiles of a block of columns and rows in one response", cmp,
         {
@@ -818,7 +817,7 @@ def _paths() -> dict:
         },
         [
             _path("layer_id", _enum(others), f"tile layer ({bundles})"), z,
-            *(_query(n, corner, f"first or last {w} of the block, below 2^z; "
+            *(_query(n, xy, f"first or last {w} of the block, below 2^z; "
                      f"{MAX_BLOCK_TILES} tiles at most (otherwise 400)", required=True)
               for n, w in (("x0", "column"), ("x1", "column"), ("y0", "row"), ("y1", "row"))),
             crs, IF_NONE_MATCH,

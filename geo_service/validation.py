@@ -87,11 +87,16 @@ def window(
     raise BadParameter(name, "must be 30, 90, 365 (days up to today) or year:YYYY")
 
 
-def tile_address(z: int, x: int, y: int) -> None:
-    """Check a z/x/y tile address (the route already made them non-negative integers)."""
+def _tiles_across(z: int) -> int:
+    """The number of tiles across the world at tile zoom ``z`` (checked: 0 to 22)."""
     if not 0 <= z <= 22:
         raise BadParameter("z", "zoom must be between 0 and 22")
-    n = 2**z
+    return 2**z
+
+
+def tile_address(z: int, x: int, y: int) -> None:
+    """Check a z/x/y tile address (the route already made them non-negative integers)."""
+    n = _tiles_across(z)
     if not (0 <= x < n):
         raise BadParameter("x", f"must be between 0 and {n - 1} at zoom {z}")
     if not (0 <= y < n):
@@ -105,9 +110,7 @@ MAX_BLOCK_TILES = 64
 def tile_block(args: Mapping[str, str], z: int) -> tuple[int, int, int, int]:
     """The columns x0..x1 and rows y0..y1 (inclusive, all required) of a block of tiles
     at zoom ``z``: at most MAX_BLOCK_TILES of them."""
-    if not 0 <= z <= 22:
-        raise BadParameter("z", "zoom must be between 0 and 22")
-    top = 2**z - 1
+    top = _tiles_across(z) - 1
     got = {}
     for name in ("x0", "x1", "y0", "y1"):
         if not args.get(name):

@@ -67,26 +67,26 @@
   var north = b ? b[3] + padLat : 90, east = b ? b[2] + padLng : 180;
   var bundle = null;
   cfg.layers.forEach(function (l) { if (zoom >= l[1] && zoom <= l[2]) { bundle = l[0]; } });
-  var tz = zoom - cfg.tileZoomOffset, urls = [], at = {};
+  var tz = zoom - cfg.tileZoomOffset, cols = x1 - x0 + 1, n = cols * (y1 - y0 + 1), urls = [], at = {};
   for (var y = y0; y <= y1; y++) {
     for (var x = x0; x <= x1; x++) {
       var tnw = unproject(x * TILE, y * TILE, zoom), tse = unproject((x + 1) * TILE, (y + 1) * TILE, zoom);
       if (!bundle || !(tnw[0] > south && tse[0] < north && tse[1] > west && tnw[1] < east)) { continue; }
       var url = "/tiles/" + bundle + "/" + tz + "/" + x + "/" + y + ".pbf";
       urls.push(url);
-      at[url] = (y - y0) * (x1 - x0 + 1) + (x - x0);  // its place in the block
+      at[url] = (y - y0) * cols + (x - x0);  // its place in the block
     }
   }
   // One request for the whole block (x0..x1, y0..y1) instead of one per tile: each
   // request costs the page's main thread a few milliseconds, and tiles that come one by
   // one are drawn one by one, with frames in between.
-  if ((x1 - x0 + 1) * (y1 - y0 + 1) > cfg.maxBlock) { urls = []; at = {}; }  // the map asks for each
+  if (n > cfg.maxBlock) { urls = []; at = {}; }  // the map asks for each
   var block = !urls.length ? null : fetch("/tiles/" + bundle + "/" + tz + "/block?x0=" + x0 + "&x1=" + x1 + "&y0=" + y0 + "&y1=" + y1)
     .then(function (r) {
       if (!r.ok) { throw new Error("tile block: HTTP " + r.status); }
       return r.arrayBuffer();
     }).then(function (buf) {
-      var n = (x1 - x0 + 1) * (y1 - y0 + 1), sizes = new DataView(buf), tiles = [], pos = 4 * n;
+      var sizes = new DataView(buf), tiles = [], pos = 4 * n;
       for (var i = 0; i < n; i++) {
         var len = sizes.getUint32(4 * i, true);
         tiles.push(new Uint8Array(buf, pos, len));
