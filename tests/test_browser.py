@@ -3,6 +3,7 @@ time window, search, compound panel, drill-down, GCJ-02 basemaps."""
 
 from __future__ import annotations
 
+import json
 import math
 import socket
 import threading
@@ -62,10 +63,13 @@ def test_one_screen_map(
     n = demo_conn.execute("SELECT count(*) FROM compound").fetchone()[0]
     assert page.evaluate("document.body.dataset.drawn_compounds") == str(n)
     page.wait_for_function("() => document.body.dataset.drawn_streets === '18'", timeout=20_000)
-    # The compound polygons are really painted: vector-tile canvases with coloured pixels.
+    # The compound polygons are really painted: vector-tile canvases with coloured pixels
+    # (read by drawing each tile, an ImageBitmap in a "bitmaprenderer" canvas, on a 2D one).
     painted = page.evaluate(
         """() => [...document.querySelectorAll('canvas.leaflet-tile')].reduce((n, c) => {
-                 const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                 const s = document.createElement('canvas'); s.width = c.width; s.height = c.height;
+                 const x = s.getContext('2d'); x.drawImage(c, 0, 0);
+                 const d = x.getImageData(0, 0, c.width, c.height).data;
                  for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }, 0)"""
     )
     assert painted > 60_000  # the district covers ~95,000 pixels at 1366x768
@@ -214,6 +218,44 @@ def test_tiles_are_fetched_one_by_one_if_the_block_fails(browser: LoggedIn, live
     assert preloaded and tiles[0].endswith("/block")
     assert sorted(tiles[1:]) == sorted(preloaded)
     assert page.locator("canvas.leaflet-tile-loaded").count() >= len(preloaded)
+    page.close()
+
+
+def test_a_pan_copies_no_tile(browser: LoggedIn, live_server: str) -> None:
+    """Chromium compositing in software (no GPU: here, and on PCs whose GPU it blocks)
+    copies every 2D canvas at every frame's commit, changed or not. The tiles are
+    ImageBitmaps, handed to the compositor once, so the frames of a pan copy none of
+    them. A 2D canvas of the test's own is the control: it is copied in every frame,
+    which also shows the trace still names the copy as the test expects."""
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page.goto(live_server + "/#15/30.30000/120.16000")
+    page.wait_for_function(
+        "() => document.body.dataset.drawn_compounds > 0 && document.body.dataset.kpis === '9'",
+        timeout=20_000,
+    )
+    page.wait_for_function(ALL_TILES_LOADED)
+    assert page.locator("canvas.leaflet-tile-loaded").count() >= 8
+    page.evaluate(
+        """() => { const c = document.createElement('canvas'); c.width = c.height = 64;
+                   c.style.cssText = 'position:fixed;left:0;bottom:0;z-index:9999';
+                   c.getContext('2d').fillRect(0, 0, 64, 64); document.body.appendChild(c); }"""
+    )
+    frames = 10
+    browser.chromium.start_tracing(
+        page=page, categories=["devtools.timeline", "disabled-by-default-devtools.timeline", "blink"]
+    )
+    page.evaluate(
+        f"""() => new Promise(done => {{ const map = {MAP}; let n = 0;
+              function step() {{ map.panBy([3, 0], {{animate: false}});
+                                 if (++n < {frames}) requestAnimationFrame(step);
+                                 else requestAnimationFrame(() => setTimeout(done, 0)); }}
+              requestAnimationFrame(step); }})"""
+    )
+    events = json.loads(browser.chromium.stop_tracing())["traceEvents"]
+    copies = sum(e.get("name") == "Canvas2DResourceProvider::ProduceCanvasResource" for e in events)
+    # the control in each frame (a frame or two more than the steps at most); the tiles
+    # as 2D canvases would add theirs to every one: 8 or more per frame
+    assert frames - 2 <= copies <= frames + 2, copies
     page.close()
 
 

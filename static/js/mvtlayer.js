@@ -21,7 +21,14 @@
    their options feature by feature}, interactive
    (true, or the MVT layers whose features take the pointer), tileZoomOffset, and
    preloaded (function (url) -> a promise of the tile's bytes fetched already, or null;
-   the tile is fetched as usual if there are none or they fail). */
+   the tile is fetched as usual if there are none or they fail).
+
+   A tile is drawn on an OffscreenCanvas and shown as an ImageBitmap in its <canvas>
+   ("bitmaprenderer"), not drawn on the <canvas>'s own 2D context. When Chromium
+   composites in software (no GPU: headless, and PCs whose GPU it blocks), every frame's
+   commit copies each 2D canvas anew, changed or not: 12 tiles at the street view,
+   ~1 ms each, in every frame of a pan or a tooltip and twice or more while the page
+   opens. A bitmap is handed over once. */
 (function () {
   "use strict";
 
@@ -144,6 +151,19 @@
   }
 
   // -- drawing ------------------------------------------------------------------------
+  var BITMAPS = typeof OffscreenCanvas === "function" && typeof ImageBitmapRenderingContext === "function";
+  var scratch = {};  // "width x height" -> the OffscreenCanvas tiles of that size are drawn on
+  // The 2D context a tile is drawn with, and show() to put the drawing in its <canvas>.
+  function surface(canvas) {
+    if (!BITMAPS) { return { ctx: canvas.getContext("2d"), show: function () {} }; }
+    var key = canvas.width + "x" + canvas.height;
+    var off = scratch[key] || (scratch[key] = new OffscreenCanvas(canvas.width, canvas.height));
+    return {
+      ctx: off.getContext("2d"),
+      // the bitmap moves to the tile, and the OffscreenCanvas starts blank again
+      show: function () { canvas.getContext("bitmaprenderer").transferFromImageBitmap(off.transferToImageBitmap()); }
+    };
+  }
   function trace(path, f, radius) {
     for (var r = 0; r < f.rings.length; r++) {
       var ring = f.rings[r];
@@ -313,7 +333,7 @@
     },
 
     _draw: function (rec) {
-      var ctx = rec.canvas.getContext("2d"), zoom = rec.coords.z, groups = {}, order = [], styles = this.options.styles;
+      var out = surface(rec.canvas), ctx = out.ctx, zoom = rec.coords.z, groups = {}, order = [], styles = this.options.styles;
       var byStyle = new Map();  // a style object returned again joins its group without the key
       ctx.setTransform(1, 0, 0, 1, 0, 0);
       ctx.clearRect(0, 0, rec.canvas.width, rec.canvas.height);
@@ -360,6 +380,7 @@
         ctx.stroke(grp.path);
       });
       ctx.globalAlpha = 1;
+      out.show();
     },
 
     _featureAt: function (latlng) {
