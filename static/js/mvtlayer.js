@@ -28,11 +28,18 @@
    composites in software (no GPU: headless, and PCs whose GPU it blocks), every frame's
    commit copies each 2D canvas anew, changed or not: 12 tiles at the street view,
    ~1 ms each, in every frame of a pan or a tooltip and twice or more while the page
-   opens. A bitmap is handed over once. */
+   opens. A bitmap is handed over once.
+
+   A tile is first drawn with its points and only those lines and polygons that reach
+   into the part of it the map shows (padded by CULL_PX): a tile at the edge of the view
+   may be mostly outside it. The first time a pan, a zoom or a resize would show more of
+   it (the map's "move" and "resize" events, before the frame that shows it is painted),
+   the whole tile is drawn. Features not drawn have no style and are not hit-tested. */
 (function () {
   "use strict";
 
   var PT = 1, LINE = 2, POLY = 3;
+  var CULL_PX = 32;  // beyond half the widest stroke (points, whatever their radius, are all drawn)
   // Leaflet's own defaults: L.Path's, with fill for polygons (L.Polygon) and points
   // (L.CircleMarker, radius 10); lines are never filled.
   var DEFAULTS = {};
@@ -272,6 +279,7 @@
 
     onAdd: function (map) {
       L.GridLayer.prototype.onAdd.call(this, map);
+      map.on("move resize", this._reveal, this);
       if (this.options.interactive) {  // kept in drawing order: zIndex, then order added
         var layers = dispatcher(map).layers;
         layers.push(this);
@@ -280,6 +288,7 @@
     },
 
     onRemove: function (map) {
+      map.off("move resize", this._reveal, this);
       var d = dispatcher(map), i = d.layers.indexOf(this);
       if (i >= 0) { d.layers.splice(i, 1); }
       if (d.over && d.over.layer === this) { d.leave(); }
@@ -323,7 +332,7 @@
         for (var name in layers) {  // in the tile's order: later layers drawn above
           if (self.options.styles[name]) { features = features.concat(layers[name]); }
         }
-        canvas._gsTile = { canvas: canvas, coords: coords, dpr: dpr, features: features };
+        canvas._gsTile = { canvas: canvas, coords: coords, dpr: dpr, features: features, part: undefined };
         self._draw(canvas._gsTile);
         done(null, canvas);
       }, function (err) {
@@ -332,14 +341,45 @@
       return canvas;
     },
 
+    /** The part of the tile at coords the map shows, padded by CULL_PX, in tile pixels
+        [x0, y0, x1, y1]: the map's bounds at the tile's zoom. As a zoom animation starts
+        (its "move") they are the bounds it ends at: zooming out, every view on the way
+        lies inside them; zooming in, inside the bounds it started from. */
+    _shown: function (coords) {
+      var map = this._map;
+      if (!map) { return null; }
+      var b = map.getBounds(), size = this.getTileSize();
+      var nw = map.project(b.getNorthWest(), coords.z), se = map.project(b.getSouthEast(), coords.z);
+      var x = coords.x * size.x, y = coords.y * size.y;
+      return [nw.x - x - CULL_PX, nw.y - y - CULL_PX, se.x - x + CULL_PX, se.y - y + CULL_PX];
+    },
+
+    // Tiles drawn in part that the map now shows more of are drawn whole.
+    _reveal: function () {
+      for (var key in this._tiles) {
+        var rec = this._tiles[key].el._gsTile, now = rec && rec.part && this._shown(rec.coords);
+        if (now && (now[0] < rec.part[0] || now[1] < rec.part[1] || now[2] > rec.part[2] || now[3] > rec.part[3])) {
+          rec.part = null;
+          this._draw(rec);
+        }
+      }
+    },
+
     _draw: function (rec) {
+      var w = rec.canvas.width / rec.dpr, h = rec.canvas.height / rec.dpr, part = rec.part;
+      if (part !== null) {  // null once drawn whole
+        part = rec.part = this._shown(rec.coords);
+        if (part && part[0] <= 0 && part[1] <= 0 && part[2] >= w && part[3] >= h) { part = rec.part = null; }
+      }
       var out = surface(rec.canvas), ctx = out.ctx, zoom = rec.coords.z, groups = {}, order = [], styles = this.options.styles;
       var byStyle = new Map();  // a style object returned again joins its group without the key
       ctx.setTransform(1, 0, 0, 1, 0, 0);
       ctx.clearRect(0, 0, rec.canvas.width, rec.canvas.height);
       ctx.setTransform(rec.dpr, 0, 0, rec.dpr, 0, 0);
       for (var i = 0; i < rec.features.length; i++) {
-        var f = rec.features[i], own = styles[f.layer](f.properties, zoom);
+        var f = rec.features[i], b = f.box;
+        if (part && b && f.type !== PT && (b[2] < part[0] || b[0] > part[2] || b[3] < part[1] || b[1] > part[3])) { f.style = null; continue; }
+        var own = styles[f.layer](f.properties, zoom);
         if (!own) { f.style = null; continue; }
         var g = byStyle.get(own);
         if (g && g.type === f.type) { f.style = g.style; trace(g.path, f, g.style.radius || 0); continue; }
