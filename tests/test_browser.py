@@ -221,6 +221,18 @@ def test_tiles_are_fetched_one_by_one_if_the_block_fails(browser: LoggedIn, live
     page.close()
 
 
+def _street_view(browser: LoggedIn, base: str) -> Page:
+    """A page on the street view (zoom 15 over the old city) with all its tiles drawn."""
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page.goto(base + "/#15/30.30000/120.16000")
+    page.wait_for_function(
+        "() => document.body.dataset.drawn_compounds > 0 && document.body.dataset.kpis === '9'",
+        timeout=20_000,
+    )
+    page.wait_for_function(ALL_TILES_LOADED)
+    return page
+
+
 # Per tile drawn: features drawn, features left undrawn outside the map's view, and
 # features in the view left undrawn (none may be); and tiles drawn in part.
 DRAWN_IN_VIEW = f"""() => {{ const m = {MAP}, b = m.getPixelBounds(), out = [0, 0, 0, 0];
@@ -241,13 +253,7 @@ def test_tiles_draw_what_the_view_shows_and_the_rest_once_shown(
     """At the street view the tiles at its edges are mostly outside it: their features
     outside it are not drawn. A pan, and a zoom, draw them before they come into view.
     (At the street view every feature of the areas_buildings tiles has a style.)"""
-    page = browser.new_page(viewport={"width": 1920, "height": 1080})
-    page.goto(live_server + "/#15/30.30000/120.16000")
-    page.wait_for_function(
-        "() => document.body.dataset.drawn_compounds > 0 && document.body.dataset.kpis === '9'",
-        timeout=20_000,
-    )
-    page.wait_for_function(ALL_TILES_LOADED)
+    page = _street_view(browser, live_server)
     drawn, left, missing, partial = page.evaluate(DRAWN_IN_VIEW)
     assert drawn > 100 and left > 20 and missing == 0 and partial > 0, (drawn, left, missing, partial)
     page.evaluate(f"() => {MAP}.panBy([300, 200], {{animate: false}})")
@@ -275,13 +281,7 @@ def test_a_pan_copies_no_tile(browser: LoggedIn, live_server: str) -> None:
     ImageBitmaps, handed to the compositor once, so the frames of a pan copy none of
     them. A 2D canvas of the test's own is the control: it is copied in every frame,
     which also shows the trace still names the copy as the test expects."""
-    page = browser.new_page(viewport={"width": 1920, "height": 1080})
-    page.goto(live_server + "/#15/30.30000/120.16000")
-    page.wait_for_function(
-        "() => document.body.dataset.drawn_compounds > 0 && document.body.dataset.kpis === '9'",
-        timeout=20_000,
-    )
-    page.wait_for_function(ALL_TILES_LOADED)
+    page = _street_view(browser, live_server)
     assert page.locator("canvas.leaflet-tile-loaded").count() >= 8
     page.evaluate(
         """() => { const c = document.createElement('canvas'); c.width = c.height = 64;
