@@ -23,6 +23,8 @@ from .conftest import NOW, LoggedIn
 
 MAP = "Object.values(window).find(v => v instanceof L.Map)"
 ALL_TILES_LOADED = "() => !document.querySelector('canvas.leaflet-tile:not(.leaflet-tile-loaded)')"
+# the compounds drawn and the nine KPIs shown (onescreen.js sets both on <body>)
+MAP_READY = "() => document.body.dataset.drawn_compounds > 0 && document.body.dataset.kpis === '9'"
 
 
 class Watch:
@@ -48,10 +50,7 @@ def _open(browser: LoggedIn, base: str, size: tuple[int, int] = (1920, 1080)) ->
     page = browser.new_page(viewport={"width": size[0], "height": size[1]})
     watch = Watch(page, base)
     page.goto(base + "/")
-    page.wait_for_function(
-        "() => document.body.dataset.drawn_compounds > 0 && document.body.dataset.kpis === '9'",
-        timeout=20_000,
-    )
+    page.wait_for_function(MAP_READY, timeout=20_000)
     return page, watch
 
 
@@ -153,10 +152,7 @@ def test_opening_tiles_are_preloaded_exactly(
     tiles: list[str] = []
     page.on("request", lambda r: tiles.append(r.url) if "/tiles/" in r.url else None)
     page.goto(live_server + address)
-    page.wait_for_function(
-        "() => document.body.dataset.drawn_compounds > 0 && document.body.dataset.kpis === '9'",
-        timeout=20_000,
-    )
+    page.wait_for_function(MAP_READY, timeout=20_000)
     page.wait_for_timeout(500)
     # The view it worked out is the map's: zoom, size and the pixel centre tiles are cut from.
     worked_out, drawn, shown = page.evaluate(
@@ -209,10 +205,7 @@ def test_tiles_are_fetched_one_by_one_if_the_block_fails(browser: LoggedIn, live
     page.on("request", lambda r: tiles.append(urlsplit(r.url).path) if "/tiles/" in r.url else None)
     page.route("**/block?*", lambda route: route.fulfill(status=503, body="busy"))
     page.goto(live_server + "/#15/30.30000/120.16000")
-    page.wait_for_function(
-        "() => document.body.dataset.drawn_compounds > 0 && document.body.dataset.kpis === '9'",
-        timeout=20_000,
-    )
+    page.wait_for_function(MAP_READY, timeout=20_000)
     page.wait_for_function(ALL_TILES_LOADED)
     preloaded = page.evaluate("() => window.gsTilePreload.urls")
     assert preloaded and tiles[0].endswith("/block")
@@ -225,10 +218,7 @@ def _street_view(browser: LoggedIn, base: str) -> Page:
     """A page on the street view (zoom 15 over the old city) with all its tiles drawn."""
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     page.goto(base + "/#15/30.30000/120.16000")
-    page.wait_for_function(
-        "() => document.body.dataset.drawn_compounds > 0 && document.body.dataset.kpis === '9'",
-        timeout=20_000,
-    )
+    page.wait_for_function(MAP_READY, timeout=20_000)
     page.wait_for_function(ALL_TILES_LOADED)
     return page
 
@@ -649,10 +639,7 @@ def test_buildings_come_in_the_areas_tiles_from_their_zoom_and_switch_off_and_on
     tiles: list[str] = []
     page.on("request", lambda r: tiles.append(urlsplit(r.url).path) if "/tiles/" in r.url else None)
     page.goto(live_server + "/#15/30.30000/120.16000")
-    page.wait_for_function(
-        "() => document.body.dataset.drawn_compounds > 0 && document.body.dataset.kpis === '9'",
-        timeout=20_000,
-    )
+    page.wait_for_function(MAP_READY, timeout=20_000)
     drawn = f"""() => {{ let n = 0; for (const l of Object.values({MAP}._layers))
                   if (l instanceof L.GS.VectorTiles) for (const t of Object.values(l._tiles))
                     for (const f of (t.el._gsTile || {{features: []}}).features)
