@@ -24,8 +24,10 @@ same at every scale) -- and for the naive page opened on each of the two views. 
 pages are loaded in turn, round by round, after a round that is not counted and with
 1.5 s between loads, each in a fresh browser context (chromium started as the tests
 start it, tests/chromium.py); each page's loads are printed, with the ratio of the
-medians and the median of the per-round ratios (a target is met only if both are).
-Then vector-tile latency at z14 (every
+medians and the median of the per-round ratios, each with its 95% bootstrap interval
+over the rounds: the time-to-idle target is "met" only if both intervals lie at or under
+it, "MISSED" if one lies wholly over it, and "not shown" if it falls inside one (a load's
+time on this VM varies by a third from load to load). Then vector-tile latency at z14 (every
 tile layer drawn at z14) and heat-grid latency (views at zooms 14-17, three time
 windows), p50/p95. Tiles and grid views are sampled only where they lie wholly inside
 the real district's outline, so every scale shows the same density of data in the same
@@ -237,6 +239,38 @@ def paired_ratio(r: dict, ours: str, naive: str) -> float:
     )
 
 
+BOOTSTRAP = 2000  # resamples for the confidence intervals
+
+
+def ratio_cis(ours: list[float], naive: list[float]) -> tuple[tuple[float, float], ...]:
+    """95% bootstrap intervals (percentile method, rounds resampled with replacement, a
+    fixed seed) of the ratio of the medians and of the median of the per-round ratios.
+    On this VM a load's time varies by a third from one load to the next, so a ratio
+    near the target is read against its interval, not its point value."""
+    rounds = list(zip(ours, naive, strict=True))
+    rnd, k = random.Random(1), len(rounds)
+    of_medians, paired = [], []
+    for _ in range(BOOTSTRAP):
+        sample = [rounds[rnd.randrange(k)] for _ in range(k)]
+        of_medians.append(
+            statistics.median(a for a, _ in sample) / statistics.median(b for _, b in sample)
+        )
+        paired.append(statistics.median(a / b for a, b in sample))
+    lo, hi = int(0.025 * BOOTSTRAP), int(0.975 * BOOTSTRAP) - 1
+    return tuple((sorted(v)[lo], sorted(v)[hi]) for v in (of_medians, paired))
+
+
+def against(target: float, cis: tuple[tuple[float, float], ...]) -> str:
+    """"met" if every interval lies at or under the target, "MISSED" if one lies wholly
+    over it, else "not shown" (the target is inside an interval: more rounds, or a
+    quieter machine, may decide it either way)."""
+    if all(hi <= target for _, hi in cis):
+        return "met"
+    if any(lo > target for lo, _ in cis):
+        return "MISSED"
+    return "not shown"
+
+
 def _tile_range(bbox: list[float], z: int) -> list[tuple[int, int]]:
     def xy(lon: float, lat: float) -> tuple[int, int]:
         n = 2**z
@@ -407,7 +441,7 @@ def main() -> int:
         print(
             f"{'page':<36}{'transferred':>12}{'time to idle':>14}{'/ naive':>9}{'paired':>8}   loads (ms)"
         )
-        ratios = {}
+        ratios, cis = {}, {}
         for label, key, ref in (
             ("ours, opening view (/)", "ours", "naive"),
             ("ours, street view (#15/30.3/120.16)", "street", "naive_street"),
@@ -419,16 +453,22 @@ def main() -> int:
             rel = pair = ""
             if ref:
                 ratios[key] = (o["ms"] / r[ref]["ms"], paired_ratio(r, key, ref))
+                cis[key] = ratio_cis(o["loads_ms"], r[ref]["loads_ms"])
                 rel, pair = f"{ratios[key][0]:.2f}", f"{ratios[key][1]:.2f}"
             print(
                 f"{label:<36}{o['bytes'] / 1e6:>9.2f} MB{o['ms']:>11.0f} ms{rel:>9}{pair:>8}   {o['loads_ms']}"
             )
         worst = max(r["ours"]["bytes"], r["street"]["bytes"])
-        # Met only if both the ratio of the medians and the median of the paired ratios are.
-        print(f"/ naive: ratio of the medians against the naive page in the same view; paired: "
-              f"median of the per-round ratios\ntarget: initial transfer <= 1.5 MB -> "
-              f"{verdict(worst <= 1.5e6)}; time to idle <= 1/3 of naive -> opening view "
-              f"{verdict(max(ratios['ours']) <= 1 / 3)}, street view {verdict(max(ratios['street']) <= 1 / 3)}")  # fmt: skip
+        print("/ naive: ratio of the medians against the naive page in the same view; paired: "
+              "median of the per-round ratios")  # fmt: skip
+        for key, label in (("ours", "opening view"), ("street", "street view")):
+            (a, b), (c, e) = cis[key]
+            print(f"  {label:<13} 95% intervals (bootstrap over rounds): / naive {a:.2f}-{b:.2f}, "
+                  f"paired {c:.2f}-{e:.2f}")  # fmt: skip
+        # Met only if both ratios are, each with its whole interval (ratio_cis, against).
+        print(f"target: initial transfer <= 1.5 MB -> {verdict(worst <= 1.5e6)}; time to idle "
+              f"<= 1/3 of naive -> opening view {against(1 / 3, cis['ours'])}, street view "
+              f"{against(1 / 3, cis['street'])}")  # fmt: skip
         t, h = r["tiles"], r["heat"]
         print(f"vector tiles z14: {len(t)} requests, p50 {p(t, .5):.1f} ms, p95 {p(t, .95):.1f} ms, max {max(t):.1f} ms "
               f"-> p95 <= 50 ms {verdict(p(t, .95) <= 50)}")  # fmt: skip
