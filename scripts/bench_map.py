@@ -235,11 +235,9 @@ def measure_pages(browser, pages: dict[str, tuple[str, str | None]], runs: int) 
     }
 
 
-def paired_ratio(r: dict, ours: str, naive: str) -> float:
+def paired_ratio(ours: Sequence[float], naive: Sequence[float]) -> float:
     """Median over rounds of ours / naive within the same round."""
-    return statistics.median(
-        a / b for a, b in zip(r[ours]["loads_ms"], r[naive]["loads_ms"], strict=True)
-    )
+    return statistics.median(a / b for a, b in zip(ours, naive, strict=True))
 
 
 BOOTSTRAP = 2000  # resamples for the confidence intervals
@@ -248,6 +246,12 @@ BOOTSTRAP = 2000  # resamples for the confidence intervals
 def resample(rnd: random.Random, xs: Sequence) -> list:
     """As many items of ``xs`` drawn with replacement."""
     return [xs[rnd.randrange(len(xs))] for _ in xs]
+
+
+def resample_pairs(rnd: random.Random, a: Sequence, b: Sequence) -> tuple[list, list]:
+    """As many pairs (a[i], b[i]) drawn with replacement, as two lists in step."""
+    at = resample(rnd, range(len(a)))
+    return [a[i] for i in at], [b[i] for i in at]
 
 
 def interval(stat: Callable[[random.Random], float]) -> tuple[float, float]:
@@ -263,14 +267,13 @@ def interval(stat: Callable[[random.Random], float]) -> tuple[float, float]:
 def ratio_cis(ours: list[float], naive: list[float]) -> tuple[tuple[float, float], ...]:
     """Intervals of the ratio of the medians and of the median of the per-round ratios,
     rounds (ours and naive of one round together) resampled."""
-    rounds = list(zip(ours, naive, strict=True))
 
     def of_medians(rnd: random.Random) -> float:
-        sample = resample(rnd, rounds)
-        return statistics.median(a for a, _ in sample) / statistics.median(b for _, b in sample)
+        o, n = resample_pairs(rnd, ours, naive)
+        return statistics.median(o) / statistics.median(n)
 
     def paired(rnd: random.Random) -> float:
-        return statistics.median(a / b for a, b in resample(rnd, rounds))
+        return paired_ratio(*resample_pairs(rnd, ours, naive))
 
     return interval(of_medians), interval(paired)
 
@@ -467,7 +470,10 @@ def main() -> int:
             o = r[key]
             rel = pair = ""
             if ref:
-                ratios[key] = (o["ms"] / r[ref]["ms"], paired_ratio(r, key, ref))
+                ratios[key] = (
+                    o["ms"] / r[ref]["ms"],
+                    paired_ratio(o["loads_ms"], r[ref]["loads_ms"]),
+                )
                 cis[key] = ratio_cis(o["loads_ms"], r[ref]["loads_ms"])
                 rel, pair = f"{ratios[key][0]:.2f}", f"{ratios[key][1]:.2f}"
             print(
@@ -505,8 +511,8 @@ def main() -> int:
 
             def ratio(rnd: random.Random, dv=dv, cv=cv, f=f, paired=paired) -> float:  # noqa: ANN001
                 if paired:
-                    at = resample(rnd, range(len(dv)))
-                    return f([cv[i] for i in at]) / f([dv[i] for i in at])
+                    dvs, cvs = resample_pairs(rnd, dv, cv)
+                    return f(cvs) / f(dvs)
                 return f(resample(rnd, cv)) / f(resample(rnd, dv))
 
             ci = interval(ratio)
