@@ -628,6 +628,93 @@ def test_the_tile_decoder_agrees_with_the_reference_decoder(
     page.close()
 
 
+# One call per vertex into the browser, as mvtlayer.js traced its paths before it made
+# them from SVG path data: the reference its drawing is compared with.
+_TRACE_BY_CALLS = """(feats, radius) => {
+  const path = new Path2D();
+  for (const f of feats) for (const ring of f.rings) {
+    if (f.type === 1) {
+      path.moveTo(ring[0] + radius, ring[1]); path.arc(ring[0], ring[1], radius, 0, 2 * Math.PI);
+      continue;
+    }
+    path.moveTo(ring[0], ring[1]);
+    for (let i = 2; i < ring.length; i += 2) path.lineTo(ring[i], ring[i + 1]);
+    if (f.type === 3) path.closePath();
+  }
+  return path;
+}"""
+
+
+def test_tiles_are_drawn_as_traced_one_vertex_at_a_time(
+    browser: LoggedIn, live_server: str
+) -> None:
+    """mvtlayer.js makes each style's path from SVG path data in one call: it draws the
+    pixels that tracing the same features one call per vertex draws (circles for points,
+    overlapping ones not cancelling out; polygons with holes; lines left open), for a tile
+    of every geometry and a street-view tile of the map (compounds, outlines, buildings)."""
+    import mapbox_vector_tile
+    from shapely.geometry import LineString, MultiPoint, Point, Polygon
+
+    made = mapbox_vector_tile.encode(
+        [
+            {"name": "points", "features": [
+                {"geometry": MultiPoint([(400, 400), (420, 400), (3000, 1000)]), "properties": {}},
+                {"geometry": Point(400, 400), "properties": {}},  # on top of the first
+            ]},
+            {"name": "shapes", "features": [
+                {"geometry": Polygon([(800, 800), (3800, 800), (3800, 3800), (800, 3800)],
+                                     [[(1500, 1500), (1500, 2500), (2500, 2500), (2500, 1500)]]),
+                 "properties": {}},
+            ]},
+            {"name": "lines", "features": [
+                {"geometry": LineString([(100, 4000), (2000, 3000), (4000, 3900)]), "properties": {}},
+            ]},
+        ],
+        default_options={"y_coord_down": True},
+    )  # fmt: skip
+    page, watch = _open(browser, live_server)
+    street = page.request.get(live_server + "/tiles/areas_buildings/14/13660/6743.pbf").body()
+    style = {"fill": True, "fillColor": "#2a7fbf", "fillOpacity": 0.5, "color": "#8e2323",
+             "weight": 1.5, "opacity": 0.9, "radius": 6}  # fmt: skip
+    for name, body in (("made", made), ("street", street)):
+        got = page.evaluate(
+            """([bytes, style, byCalls]) => {
+              const layers = L.GS.decodeTile(new Uint8Array(bytes).buffer, 512), names = Object.keys(layers);
+              const styles = {};
+              for (const n of names) styles[n] = () => style;
+              const layer = L.GS.vectorTiles("", {styles: styles});
+              const tile = document.createElement("canvas"); tile.width = tile.height = 512;
+              const features = [].concat(...names.map(n => layers[n]));
+              layer._draw({canvas: tile, coords: {x: 0, y: 0, z: 0}, dpr: 1, features: features, part: null});
+              const drawn = new OffscreenCanvas(512, 512), a = drawn.getContext("2d");
+              a.drawImage(tile, 0, 0);
+              const ref = new OffscreenCanvas(512, 512), b = ref.getContext("2d");
+              // one path per geometry type (the style is the same), in the order they
+              // come; every fill first (lines have none), then every outline
+              const trace = eval(byCalls), byType = new Map();
+              for (const f of features) byType.set(f.type, (byType.get(f.type) || []).concat([f]));
+              const paths = [...byType].map(([type, feats]) => [type, trace(feats, style.radius)]);
+              b.globalAlpha = style.fillOpacity; b.fillStyle = style.fillColor;
+              for (const [type, path] of paths) if (type !== 2) b.fill(path, "nonzero");
+              b.globalAlpha = style.opacity; b.strokeStyle = style.color; b.lineWidth = style.weight;
+              b.lineCap = b.lineJoin = "round";
+              for (const [, path] of paths) b.stroke(path);
+              const p = a.getImageData(0, 0, 512, 512).data, q = b.getImageData(0, 0, 512, 512).data;
+              let painted = 0, differ = 0;
+              for (let i = 3; i < p.length; i += 4) {
+                if (p[i] > 0) painted++;
+                if (Math.abs(p[i] - q[i]) > 24 || Math.abs(p[i - 1] - q[i - 1]) > 24) differ++;
+              }
+              return {painted, differ};
+            }""",
+            [list(body), style, _TRACE_BY_CALLS],
+        )
+        assert got["painted"] > 20_000, (name, got)  # most of the tile
+        assert got["differ"] <= 20, (name, got)  # a point is ~110 pixels
+    assert watch.errors == []
+    page.close()
+
+
 def test_buildings_come_in_the_areas_tiles_from_their_zoom_and_switch_off_and_on(
     browser: LoggedIn, live_server: str
 ) -> None:
