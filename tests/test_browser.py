@@ -678,7 +678,7 @@ def test_tiles_are_drawn_as_traced_one_vertex_at_a_time(
              "weight": 1.5, "opacity": 0.9, "radius": 6}  # fmt: skip
     for name, body in (("made", made), ("street", street)):
         got = page.evaluate(
-            """([bytes, style, byCalls]) => {
+            """([bytes, style]) => {
               const layers = L.GS.decodeTile(new Uint8Array(bytes).buffer, 512), names = Object.keys(layers);
               const styles = {};
               for (const n of names) styles[n] = () => style;
@@ -691,8 +691,10 @@ def test_tiles_are_drawn_as_traced_one_vertex_at_a_time(
               const ref = new OffscreenCanvas(512, 512), b = ref.getContext("2d");
               // one path per geometry type (the style is the same), in the order they
               // come; every fill first (lines have none), then every outline
-              const trace = eval(byCalls), byType = new Map();
-              for (const f of features) byType.set(f.type, (byType.get(f.type) || []).concat([f]));
+              const trace = """
+            + _TRACE_BY_CALLS
+            + """, byType = new Map();
+              for (const f of features) (byType.get(f.type) || byType.set(f.type, []).get(f.type)).push(f);
               const paths = [...byType].map(([type, feats]) => [type, trace(feats, style.radius)]);
               b.globalAlpha = style.fillOpacity; b.fillStyle = style.fillColor;
               for (const [type, path] of paths) if (type !== 2) b.fill(path, "nonzero");
@@ -707,7 +709,7 @@ def test_tiles_are_drawn_as_traced_one_vertex_at_a_time(
               }
               return {painted, differ};
             }""",
-            [list(body), style, _TRACE_BY_CALLS],
+            [list(body), style],
         )
         assert got["painted"] > 20_000, (name, got)  # most of the tile
         assert got["differ"] <= 20, (name, got)  # a point is ~110 pixels
