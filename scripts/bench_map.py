@@ -250,18 +250,16 @@ def resample(rnd: random.Random, xs: Sequence) -> list:
     return [xs[rnd.randrange(len(xs))] for _ in xs]
 
 
-def resample_pairs(rnd: random.Random, a: Sequence, b: Sequence) -> tuple[list, list]:
-    """As many pairs (a[i], b[i]) drawn with replacement, as two lists in step."""
-    at = resample(rnd, range(len(a)))
+def resample_pairs(
+    rnd: random.Random, a: Sequence, b: Sequence, passes: int = 1
+) -> tuple[list, list]:
+    """As many pairs (a[i], b[i]) drawn with replacement, as two lists in step. With
+    ``passes``, a and b hold each item's measurements pass by pass (item i of pass j at
+    j * len(a) / passes + i), and an item is drawn with all its passes: the passes of one
+    tile are not independent samples of the tiles."""
+    items = len(a) // passes
+    at = [j * items + i for i in resample(rnd, range(items)) for j in range(passes)]
     return [a[i] for i in at], [b[i] for i in at]
-
-
-def resample_items(rnd: random.Random, n: int, passes: int) -> list[int]:
-    """Indices into ``n`` times measured pass by pass (item i of pass j at j * n / passes
-    + i) of a resample of the items with replacement, each drawn with all its passes: the
-    passes of one tile are not independent samples of the tiles."""
-    items = n // passes
-    return [j * items + i for i in resample(rnd, range(items)) for j in range(passes)]
 
 
 def interval(stat: Callable[[random.Random], float]) -> tuple[float, float]:
@@ -324,7 +322,7 @@ def _inside(outline, box: tuple[float, float, float, float]) -> bool:  # noqa: A
 
 def measure_tiles(base: str, bbox: list[float], outline, passes: int) -> list[float]:  # noqa: ANN001
     """Times of every z14 tile of every layer drawn at z14 inside the district, ``passes``
-    times over, pass by pass in the same order (see resample_items)."""
+    times over, pass by pass in the same order (see resample_pairs)."""
     sess = requests.Session()
     sess.headers.update({"Accept-Encoding": "gzip", **AUTH})
     z14 = [lid for lid in queries.TILE_LAYERS if layers.REGISTRY[lid].min_zoom <= 14]
@@ -355,7 +353,7 @@ def _time_requests(sess: requests.Session, urls: list[str], passes: int) -> list
 def measure_heat(base: str, bbox: list[float], outline, passes: int) -> list[float]:  # noqa: ANN001
     """Times of the heat grids of 12 views per zoom 14-17 inside the district (the same
     views at every scale: a fixed seed), three windows each, ``passes`` times over, pass by
-    pass in the same order (see resample_items)."""
+    pass in the same order (see resample_pairs)."""
     rnd = random.Random(3)
     sess = requests.Session()
     sess.headers.update({"Accept-Encoding": "gzip", **AUTH})
@@ -460,18 +458,14 @@ def print_city_vs_district(d: dict, c: dict) -> None:
     p95s, each with its 95% interval and verdict (run_scale's results of each scale)."""
     print("\n== city vs district (the same street view and tile/grid windows; 95% intervals: "
           "the same tiles and grid views resampled as pairs, loads each on their own) ==")  # fmt: skip
-    # The same tiles and grid views, in the same order, at both scales (measure_tiles,
-    # measure_heat): resampled as pairs, so that their own spread cancels out, each
-    # with all its passes. Loads are resampled each on their own.
-    passes = d["passes"]
 
     def loads(rnd: random.Random, dv: list, cv: list) -> tuple[list, list]:
-        return resample(rnd, dv), resample(rnd, cv)
+        return resample(rnd, dv), resample(rnd, cv)  # each scale's loads on their own
 
-    def same_items(rnd: random.Random, dv: list, cv: list) -> tuple[list, list]:
-        at = resample_items(rnd, len(dv), passes)
-        return [dv[i] for i in at], [cv[i] for i in at]
-
+    # The same tiles and grid views, in the same order, at both scales (measure_tiles,
+    # measure_heat): resampled as pairs, so that their own spread cancels out, each
+    # with all its passes.
+    same_items = functools.partial(resample_pairs, passes=d["passes"])
     for label, dv, cv, f, draw in (
         ("street view", d["street"]["loads_ms"], c["street"]["loads_ms"], statistics.median, loads),
         ("tile p95", d["tiles"], c["tiles"], lambda v: p(v, 0.95), same_items),
