@@ -40,6 +40,7 @@ tiles and grid views resampled as pairs, each with all its passes, and each scal
 on their own -- and judged the same way).
 
 Usage: scripts/bench_map.py [--scales district[,city]] [--runs 9] [--passes 5] [--data-dir DIR]
+                           [--cpus 0-1]
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ import functools
 import json
 import math
 import multiprocessing
+import os
 import random
 import socket
 import statistics
@@ -481,6 +483,25 @@ def print_city_vs_district(d: dict, c: dict) -> None:
         )  # fmt: skip
 
 
+def parse_cpus(text: str) -> set[int]:
+    """``0``, ``0,2`` or ``0-1``: CPUs of this machine, for ``--cpus``."""
+    cpus: set[int] = set()
+    for part in text.split(","):
+        lo, _, hi = part.strip().partition("-")
+        try:
+            first, last = int(lo), int(hi or lo)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a CPU list (like 0 or 0-1): {text!r}") from None
+        cpus.update(range(first, last + 1))
+    available = os.sched_getaffinity(0)
+    if not cpus or not cpus <= available:
+        raise argparse.ArgumentTypeError(
+            f"CPUs {sorted(cpus - available) or text!r} are not among this machine's "
+            f"{sorted(available)}"
+        )
+    return cpus
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -501,7 +522,18 @@ def main() -> int:
         help="keep each scale's demo cluster in DATA_DIR/<scale> and reuse it on later runs "
         "(the city takes ~17 min to load); default: a throwaway cluster per run",
     )
+    ap.add_argument(
+        "--cpus",
+        type=parse_cpus,
+        help="run the whole benchmark (cluster, server, chromium) on these CPUs only, e.g. 0 "
+        "or 0-1: how the times depend on the cores (default: every CPU the machine has)",
+    )
     args = ap.parse_args()
+    if args.cpus:
+        # Inherited by every process started from here on: the cluster, the server and
+        # chromium with all its helpers.
+        os.sched_setaffinity(0, args.cpus)
+    cpus = ",".join(map(str, sorted(os.sched_getaffinity(0))))
     results = {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -515,7 +547,7 @@ def main() -> int:
     for scale, r in results.items():
         print(
             f"\n== {scale} scale: one-screen map vs naive folium page (median of {args.runs} loads "
-            "each, pages in turn, 1920x1080) =="
+            f"each, pages in turn, 1920x1080, on CPUs {cpus}) =="
         )
         print(
             f"{'page':<36}{'transferred':>12}{'time to idle':>14}{'/ naive':>9}{'paired':>8}   loads (ms)"
