@@ -391,7 +391,9 @@ def run_scale(scale: str, runs: int, passes: int, browser, data_dir: Path | None
     loaded = (home / "pgdata").exists()
     cluster = Cluster(home)
     try:
-        cluster.start()
+        if not cluster.start():
+            print(f"[{scale}] the cluster in {home} was already running: it keeps the CPUs it "
+                  "was started on (--cpus)", file=sys.stderr)  # fmt: skip
         db.upgrade(cluster.url())
         if loaded:
             print(f"[{scale}] reusing the demo in {home}", file=sys.stderr)
