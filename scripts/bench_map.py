@@ -554,7 +554,7 @@ def main() -> int:
         print(
             f"{'page':<36}{'transferred':>12}{'time to idle':>14}{'/ naive':>9}{'paired':>8}   loads (ms)"
         )
-        ratios, cis = {}, {}
+        cis = {}
         for label, key, ref in (
             ("ours, opening view (/)", "ours", "naive"),
             ("ours, street view (#15/30.3/120.16)", "street", "naive_street"),
@@ -565,12 +565,9 @@ def main() -> int:
             o = r[key]
             rel = pair = ""
             if ref:
-                ratios[key] = (
-                    o["ms"] / r[ref]["ms"],
-                    paired_ratio(o["loads_ms"], r[ref]["loads_ms"]),
-                )
+                rel = f"{o['ms'] / r[ref]['ms']:.2f}"
+                pair = f"{paired_ratio(o['loads_ms'], r[ref]['loads_ms']):.2f}"
                 cis[key] = ratio_cis(o["loads_ms"], r[ref]["loads_ms"])
-                rel, pair = f"{ratios[key][0]:.2f}", f"{ratios[key][1]:.2f}"
             print(
                 f"{label:<36}{o['bytes'] / 1e6:>9.2f} MB{o['ms']:>11.0f} ms{rel:>9}{pair:>8}   {o['loads_ms']}"
             )
